@@ -1,0 +1,48 @@
+"""The `biasprobe` command line: a thin dispatcher to one module per subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from biasprobe.errors import UserError
+
+# Each module defines HELP, add_arguments(parser) and run(args) -> int. Modules import
+# heavy dependencies (torch, numba) inside run(), so `biasprobe --help` stays instant.
+COMMANDS = {
+    "sample": "biasprobe.commands.sample",
+    "measure": "biasprobe.commands.measure",
+    "run": "biasprobe.commands.run",
+    "list": "biasprobe.commands.listing",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line and exit code 2 (no usage dump)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="biasprobe", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, modname in COMMANDS.items():
+        mod = importlib.import_module(modname)
+        p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__)
+        mod.add_arguments(p)
+        p.set_defaults(_module=mod)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._module.run(args) or 0)
+    except UserError as err:
+        print(f"biasprobe {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("biasprobe: interrupted", file=sys.stderr)
+        return 130

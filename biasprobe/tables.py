@@ -1,0 +1,83 @@
+"""Truth tables: packing bits into 64-bit words and the hex names of REFERENCES.md §1.
+
+A table of N bits f(0) f(1) ... f(N-1) is read as the big-endian number
+sum_i f(i) 2^(N-1-i). Packed form: W = ceil(N/64) uint64 words, most significant
+word first, so that sorting rows of words sorts the numbers. Hex form: that
+number in ceil(N/4) lower-case hex digits, zero-padded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from biasprobe.errors import UserError
+
+
+def n_words(n_bits: int) -> int:
+    return (n_bits + 63) // 64
+
+
+def pack(bits: np.ndarray) -> np.ndarray:
+    """(B, N) 0/1 array -> (B, W) uint64 words, most significant word first."""
+    bits = np.asarray(bits)
+    b, n = bits.shape
+    w = n_words(n)
+    padded = np.zeros((b, 64 * w), dtype=np.uint8)
+    padded[:, 64 * w - n :] = bits != 0  # left-pad: the number keeps its value
+    packed = np.packbits(padded, axis=1, bitorder="big")
+    return packed.view(">u8").astype(np.uint64).reshape(b, w)
+
+
+def unpack(words: np.ndarray, n_bits: int) -> np.ndarray:
+    """(B, W) uint64 -> (B, N) uint8 bits; inverse of `pack`."""
+    words = np.ascontiguousarray(words, dtype=np.uint64)
+    b, w = words.shape
+    if w != n_words(n_bits):
+        raise ValueError(f"{w} words cannot hold exactly {n_bits} bits")
+    raw = words.astype(">u8").view(np.uint8).reshape(b, 8 * w)
+    return np.unpackbits(raw, axis=1, bitorder="big")[:, 64 * w - n_bits :]
+
+
+def hex_digits(n_bits: int) -> int:
+    return (n_bits + 3) // 4
+
+
+def to_hex(words: np.ndarray, n_bits: int) -> list[str]:
+    """(B, W) packed words -> hex strings of ceil(N/4) digits."""
+    words = np.asarray(words, dtype=np.uint64)
+    digits = hex_digits(n_bits)
+    out = []
+    for row in words:
+        text = "".join(f"{int(x):016x}" for x in row)
+        out.append(text[len(text) - digits :])
+    return out
+
+
+def from_hex(names, n_bits: int) -> np.ndarray:
+    """Hex strings -> (B, W) packed words; a UserError names the first bad one."""
+    w = n_words(n_bits)
+    digits = hex_digits(n_bits)
+    out = np.zeros((len(names), w), dtype=np.uint64)
+    for i, name in enumerate(names):
+        text = str(name).strip().lower()
+        if text.startswith("0x"):
+            text = text[2:]
+        try:
+            value = int(text, 16)
+        except ValueError:
+            raise UserError(f"function {name!r} is not a hex truth table") from None
+        if len(text) > digits or value >> n_bits:
+            raise UserError(f"function {name!r} has more than {n_bits} bits")
+        for j in range(w - 1, -1, -1):
+            out[i, j] = value & 0xFFFF_FFFF_FFFF_FFFF
+            value >>= 64
+    return out
+
+
+def hex_to_bits(names, n_bits: int) -> np.ndarray:
+    return unpack(from_hex(names, n_bits), n_bits)
+
+
+def bits_to_hex(bits: np.ndarray) -> list[str]:
+    bits = np.asarray(bits)
+    return to_hex(pack(bits), bits.shape[1])
