@@ -57,7 +57,7 @@ from biasprobe import __version__
 from biasprobe.errors import UserError, unknown_name
 
 SCALES = ("quick", "default", "paper")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CACHE_FORMAT = 1  # bump when the on-disk cache layout changes
 
 
