@@ -1,0 +1,150 @@
+"""Random perceptrons and fully connected networks (MLPs), with the parameter conventions of REFERENCES.md §1."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from biasprobe.errors import UserError, unknown_name
+from biasprobe.priors.base import ACTIVATIONS, WEIGHTS, Network, Prior, fan_in_scale, input_features
+
+BIAS_SCALINGS = ("fixed", "fan_in")
+
+# The parameter conventions of REFERENCES.md §1 for 7-40-40-1 ReLU networks (they move
+# P(constant function) by more than 10x, so results name theirs):
+#   a: Valle-Perez et al. (ICLR 2019) sampler, W ~ N(0, 1/fan_in), b ~ N(0, 1)
+#   b: their TensorFlow sampler, W and b uniform with variance 2/fan_in
+#   c: He-style, W ~ N(0, 2/fan_in), b ~ N(0, 2)
+CONVENTIONS = {
+    "a": dict(sigma_w=1.0, sigma_b=1.0, weights="gaussian", bias_scaling="fixed"),
+    "b": dict(sigma_w=math.sqrt(2), sigma_b=math.sqrt(2), weights="uniform", bias_scaling="fan_in"),
+    "c": dict(sigma_w=math.sqrt(2), sigma_b=math.sqrt(2), weights="gaussian", bias_scaling="fixed"),
+}
+
+
+def check_sigma(prior: str, **sigmas: float) -> None:
+    for key, value in sigmas.items():
+        if not (math.isfinite(value) and value >= 0):
+            raise UserError(f"prior {prior}: {key}={value} must be a finite number >= 0")
+
+
+def check_weights(prior: str, weights: str) -> None:
+    if weights not in WEIGHTS:
+        raise UserError(f"prior {prior}: weights={weights!r}; valid: {', '.join(WEIGHTS)}")
+
+
+@dataclass(frozen=True)
+class Perceptron(Prior):
+    """1 iff w.x + b > 0 with w_i ~ N(0, sigma_w^2/n) and b ~ N(0, sigma_b^2) (Mingard et al. 2019)."""
+
+    bias: bool = True
+    sigma_w: float = 1.0
+    sigma_b: float = 1.0
+    weights: str = "gaussian"
+
+    name: ClassVar[str] = "perceptron"
+    summary: ClassVar[str] = "1 iff w.x + b > 0; w ~ N(0, sigma_w^2/n), b ~ N(0, sigma_b^2)"
+    field_help: ClassVar[dict[str, str]] = {
+        "bias": "false: b = 0 (the perceptron theorem's setting)",
+        "weights": "gaussian | uniform (same variance)",
+    }
+
+    def __post_init__(self):
+        check_sigma(self.name, sigma_w=self.sigma_w, sigma_b=self.sigma_b)
+        check_weights(self.name, self.weights)
+
+    def network(self, domain) -> Network:
+        n = domain.dim
+        return Network(
+            features=input_features(domain),
+            widths=(n, 1),
+            activations=(0,),
+            weight_scale=(fan_in_scale(self.sigma_w, n),),
+            bias_scale=(float(self.sigma_b) if self.bias else 0.0,),
+            distribution=self.weights,
+        )
+
+
+@dataclass(frozen=True)
+class MLP(Prior):
+    """Fully connected network n-h_1-...-h_L-1, thresholded at 0 (Valle-Perez et al., ICLR 2019).
+
+    Default (convention a): W ~ N(0, sigma_w^2/fan_in), b ~ N(0, sigma_b^2).
+    ``bias_scaling=fan_in`` gives b variance sigma_b^2/fan_in; ``weights=uniform``
+    draws weights and biases uniformly with the same variance. ``convention`` =
+    a | b | c sets sigma_w, sigma_b, weights and bias_scaling to REFERENCES.md §1's
+    presets; empty means "use the fields as given".
+    """
+
+    hidden: tuple[int, ...] = (40, 40)
+    activation: str = "relu"
+    sigma_w: float = 1.0
+    sigma_b: float = 1.0
+    weights: str = "gaussian"
+    bias_scaling: str = "fixed"
+    convention: str = ""
+
+    name: ClassVar[str] = "mlp"
+    presets: ClassVar[dict[str, dict]] = CONVENTIONS
+    summary: ClassVar[str] = "fully connected network n-hidden-1; W ~ N(0, sigma_w^2/fan_in), b ~ N(0, sigma_b^2)"
+    field_help: ClassVar[dict[str, str]] = {
+        "hidden": "hidden widths, e.g. 40,40",
+        "activation": " | ".join(ACTIVATIONS),
+        "weights": "gaussian | uniform (same variance, biases too)",
+        "bias_scaling": "fixed: b ~ sigma_b^2 | fan_in: b ~ sigma_b^2/fan_in",
+        "convention": "a | b | c presets of REFERENCES.md §1 (sets sigma_w, sigma_b, weights, bias_scaling)",
+    }
+
+    def __post_init__(self):
+        apply_convention(self, self.presets)
+        check_hidden(self.name, self.hidden)
+        if self.activation not in ACTIVATIONS:
+            raise unknown_name("activation", self.activation, ACTIVATIONS)
+        check_sigma(self.name, sigma_w=self.sigma_w, sigma_b=self.sigma_b)
+        check_weights(self.name, self.weights)
+        if self.bias_scaling not in BIAS_SCALINGS:
+            raise UserError(f"prior mlp: bias_scaling={self.bias_scaling!r}; valid: {', '.join(BIAS_SCALINGS)}")
+
+    def network(self, domain) -> Network:
+        return dense_network(
+            input_features(domain), self.hidden, ACTIVATIONS[self.activation],
+            self.sigma_w, self.sigma_b, self.bias_scaling, self.weights,
+        )
+
+
+def dense_network(features, hidden, act_code, sigma_w, sigma_b, bias_scaling, weights) -> Network:
+    widths = (features.shape[0], *hidden, 1)
+    fans = widths[:-1]
+    return Network(
+        features=features,
+        widths=widths,
+        activations=tuple([act_code] * len(hidden) + [0]),
+        weight_scale=tuple(fan_in_scale(sigma_w, f) for f in fans),
+        bias_scale=tuple(fan_in_scale(sigma_b, f) if bias_scaling == "fan_in" else float(sigma_b) for f in fans),
+        distribution=weights,
+    )
+
+
+def check_hidden(prior: str, hidden) -> None:
+    if any(int(h) < 1 for h in hidden):
+        raise UserError(f"prior {prior}: hidden={','.join(map(str, hidden))} needs positive widths")
+
+
+def apply_convention(prior, presets: dict) -> None:
+    """Resolve ``convention`` into the fields it fixes; a field set to another non-default value is an error."""
+    if not prior.convention:
+        return
+    if prior.convention not in presets:
+        raise UserError(f"prior {prior.name}: convention={prior.convention!r}; valid: {', '.join(presets)} or empty")
+    defaults = type(prior).__dataclass_fields__
+    for key, value in presets[prior.convention].items():
+        current = getattr(prior, key)
+        if current != defaults[key].default and current != value:
+            raise UserError(
+                f"prior {prior.name}: convention={prior.convention} sets {key}={value:.6g}"
+                f" but {key}={current} was also given; drop one" if isinstance(value, float) else
+                f"prior {prior.name}: convention={prior.convention} sets {key}={value}"
+                f" but {key}={current} was also given; drop one"
+            )
+        object.__setattr__(prior, key, value)
