@@ -1,0 +1,207 @@
+"""Numba kernels of the sampler: batched network forward pass, threshold-and-pack, and the exact-count hash table."""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+# No 'nnan'/'ninf'/'reassoc': NaN and inf must survive to the finiteness check, and a fixed
+# summation order keeps outputs identical whatever the batch. 'contract' allows FMA.
+_FM = {"contract", "arcp", "nsz"}
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+POWER = 100  # activation codes >= POWER are x^(code - POWER)
+
+
+@nb.njit(nogil=True, fastmath=_FM, cache=True)
+def _activate(acc, s, bias, code, dst, i, tile):
+    """dst[i, :] = act(s * acc + bias) for one unit over one tile of points."""
+    if code == 1:
+        for p in range(tile):
+            v = acc[p] * s + bias
+            dst[i, p] = 0.0 if v < 0.0 else v  # NaN propagates, as torch.relu does
+    elif code == 0:
+        for p in range(tile):
+            dst[i, p] = acc[p] * s + bias
+    elif code == 2:
+        for p in range(tile):
+            dst[i, p] = math.tanh(acc[p] * s + bias)
+    elif code == 3:
+        for p in range(tile):
+            dst[i, p] = math.erf(acc[p] * s + bias)
+    elif code == 4:
+        for p in range(tile):
+            dst[i, p] = 1.0 / (1.0 + math.exp(-(acc[p] * s + bias)))
+    elif code == 5:
+        for p in range(tile):
+            v = acc[p] * s + bias
+            dst[i, p] = 0.5 * v * (1.0 + math.erf(v * _SQRT1_2))
+    elif code == 6:
+        for p in range(tile):
+            dst[i, p] = math.sin(acc[p] * s + bias)
+    else:
+        k = code - POWER
+        for p in range(tile):
+            v = acc[p] * s + bias
+            r = v
+            for _ in range(k - 1):
+                r = r * v
+            dst[i, p] = r
+
+
+@nb.njit(nogil=True, fastmath=_FM, cache=True)
+def _layer(src, fan_in, fan_out, par, off, s, sb, code, dst, acc, tile):
+    for i in range(fan_out):
+        base = off + i * fan_in
+        for p in range(tile):
+            acc[p] = 0.0
+        k = 0
+        # Four inputs per pass: one load/store of the accumulator per four FMAs (about 1.5x
+        # faster than one at a time for 40-wide layers, measured).
+        while k + 4 <= fan_in:
+            w0 = par[base + k]
+            w1 = par[base + k + 1]
+            w2 = par[base + k + 2]
+            w3 = par[base + k + 3]
+            for p in range(tile):
+                acc[p] += w0 * src[k, p] + w1 * src[k + 1, p] + w2 * src[k + 2, p] + w3 * src[k + 3, p]
+            k += 4
+        while k < fan_in:
+            w0 = par[base + k]
+            for p in range(tile):
+                acc[p] += w0 * src[k, p]
+            k += 1
+        _activate(acc, s, par[off + fan_out * fan_in + i] * sb, code, dst, i, tile)
+
+
+@nb.njit(nogil=True, fastmath=_FM, cache=True)
+def forward(features, params, widths, codes, wscale, bscale, tile, out):
+    """out[b, :] = network b (raw unit-variance parameters params[b]) on every point.
+
+    features: (K, Npad) float32 with Npad a multiple of tile; out: (B, N) float32.
+    Each network is computed alone, tile by tile, so its output does not depend on B.
+    """
+    n_out = out.shape[1]
+    n_pad = features.shape[1]
+    depth = widths.shape[0] - 1
+    widest = 0
+    for w in widths:
+        widest = max(widest, w)
+    ha = np.empty((widest, tile), np.float32)
+    hb = np.empty((widest, tile), np.float32)
+    acc = np.empty(tile, np.float32)
+    for b in range(params.shape[0]):
+        par = params[b]
+        for p0 in range(0, n_pad, tile):
+            for k in range(widths[0]):
+                for p in range(tile):
+                    ha[k, p] = features[k, p0 + p]
+            src = ha
+            dst = hb
+            off = 0
+            for layer in range(depth):
+                fi = widths[layer]
+                fo = widths[layer + 1]
+                _layer(src, fi, fo, par, off, wscale[layer], bscale[layer], codes[layer], dst, acc, tile)
+                off += fo * fi + fo
+                src, dst = dst, src
+            for p in range(min(tile, n_out - p0)):
+                out[b, p0 + p] = src[0, p]
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
+def threshold_pack(outputs, words, finite):
+    """Bit i = outputs[:, i] > 0, packed big-endian (bit 0 is the most significant); rows with NaN/inf flagged."""
+    n = outputs.shape[1]
+    n_words = words.shape[1]
+    shift = 64 * n_words - n  # the left padding of biasprobe.tables.pack
+    for b in range(outputs.shape[0]):
+        ok = True
+        for w in range(n_words):
+            words[b, w] = 0
+        for i in range(n):
+            v = outputs[b, i]
+            if not np.isfinite(v):
+                ok = False
+                break
+            if v > 0:
+                q = shift + i
+                words[b, q >> 6] |= np.uint64(1) << np.uint64(63 - (q & 63))
+        finite[b] = ok
+
+
+@nb.njit(inline="always")
+def _hash(words, row):
+    h = np.uint64(0x9E3779B97F4A7C15)
+    for w in range(words.shape[1]):
+        h ^= words[row, w]
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return h
+
+
+@nb.njit(nogil=True, cache=True)
+def table_insert(keys, counts, words, valid):
+    """Add each valid row of words to the open-addressing table (count 0 = empty); returns new distinct rows.
+
+    The caller keeps the load factor below 1 so that a free slot always exists.
+    """
+    mask = np.uint64(keys.shape[0] - 1)
+    n_words = words.shape[1]
+    added = 0
+    for r in range(words.shape[0]):
+        if not valid[r]:
+            continue
+        slot = _hash(words, r) & mask
+        while True:
+            if counts[slot] == 0:
+                for w in range(n_words):
+                    keys[slot, w] = words[r, w]
+                counts[slot] = 1
+                added += 1
+                break
+            same = True
+            for w in range(n_words):
+                if keys[slot, w] != words[r, w]:
+                    same = False
+                    break
+            if same:
+                counts[slot] += 1
+                break
+            slot = (slot + np.uint64(1)) & mask
+    return added
+
+
+@nb.njit(nogil=True, cache=True)
+def table_merge(keys, counts, src_keys, src_counts):
+    """Add every occupied entry of (src_keys, src_counts) into (keys, counts); used to grow and to merge."""
+    mask = np.uint64(keys.shape[0] - 1)
+    n_words = keys.shape[1]
+    added = 0
+    for r in range(src_keys.shape[0]):
+        c = src_counts[r]
+        if c == 0:
+            continue
+        slot = _hash(src_keys, r) & mask
+        while True:
+            if counts[slot] == 0:
+                for w in range(n_words):
+                    keys[slot, w] = src_keys[r, w]
+                counts[slot] = c
+                added += 1
+                break
+            same = True
+            for w in range(n_words):
+                if keys[slot, w] != src_keys[r, w]:
+                    same = False
+                    break
+            if same:
+                counts[slot] += c
+                break
+            slot = (slot + np.uint64(1)) & mask
+    return added
