@@ -1,0 +1,57 @@
+"""Orchestration helpers the experiment files share: prior specs, per-label seeds, sampling into tidy rows."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+
+def child_seed(seed: int, *labels) -> int:
+    """An independent 63-bit seed for one sweep point, keyed by its labels (not its position in a list).
+
+    Keying by label means adding or reordering sweep points never changes the
+    draws of the others (numpy SeedSequence entropy mixing).
+    """
+    keys = [int(seed)] + [zlib.crc32(str(lab).encode()) for lab in labels]
+    return int(np.random.SeedSequence(keys).generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> 1)
+
+
+def build_prior(spec: dict):
+    """A prior from a config entry {"prior": name, "params": {...}}."""
+    from biasprobe.priors import make_prior
+
+    return make_prior(spec["prior"], **spec.get("params", {}))
+
+
+def convention(prior) -> str:
+    """The parameter convention in words, e.g. 'W ~ N(0, 1^2/fan_in), b ~ N(0, 1^2)'; every result names one."""
+    name = getattr(prior, "name", "")
+    if name == "counting":
+        return "uniform over all functions"
+    if name == "polynomial" and getattr(prior, "family", "") == "ptf":
+        return f"sign of sum_S c_S x^S, deg <= {prior.degree}, c_S ~ N(0, 1)"
+    sw = getattr(prior, "sigma_w", None)
+    sb = getattr(prior, "sigma_b", None)
+    if sw is None:
+        return ""
+    dist = "U" if getattr(prior, "weights", "gaussian") == "uniform" else "N"
+    w = f"W ~ {dist}(0, {sw:.3g}^2/fan_in)"
+    if not getattr(prior, "bias", True) or sb == 0:
+        return f"{w}, no bias"
+    bdiv = "/fan_in" if getattr(prior, "bias_scaling", "fixed") == "fan_in" else ""
+    return f"{w}, b ~ {dist}(0, {sb:.3g}^2{bdiv})"
+
+
+def sample_functions(spec: dict, domain, samples: int, seed: int):
+    """Sample a prior's functions exactly: (canonical bits (D, N) uint8, counts (D,) int64, nonfinite, prior)."""
+    from biasprobe.sampling import sample_counts
+
+    prior = build_prior(spec)
+    c = sample_counts(prior, domain, int(samples), int(seed))
+    return np.asarray(c.bits(), dtype=np.uint8), np.asarray(c.counts, dtype=np.int64), int(c.nonfinite), prior
+
+
+def expand(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per-draw values from per-distinct-function values and multiplicities."""
+    return np.repeat(np.asarray(values), np.asarray(counts, dtype=np.int64))
