@@ -71,7 +71,7 @@ def run(args) -> int:
             raise UserError(f"output directory {str(out_path.parent)!r} does not exist")
     if measures:
         measure_table = _measure_table()
-        _check_measures(measures)
+        _check_measures(measures, domain)
 
     from biasprobe.sampling import sample_counts
 
@@ -105,14 +105,16 @@ def _measure_table():
     return measure_table
 
 
-def _check_measures(names) -> None:
+def _check_measures(names, domain) -> None:
     """Fail on an unknown measure name before sampling, not after minutes of it."""
     try:
         from biasprobe.measures import get_measure
     except ImportError:
         return
     for name in names:
-        get_measure(name)  # a UserError with the close matches if unknown
+        measure = get_measure(name)  # a UserError with the close matches if unknown
+        if hasattr(measure, "check_domain"):
+            measure.check_domain(domain)
 
 
 def provenance(counts, measures=()) -> dict:
