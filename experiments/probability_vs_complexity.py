@@ -1,0 +1,161 @@
+"""probability-vs-complexity: rank-frequency (Zipf) and log P(f) against K_LZ for 7-40-40-1 ReLU under conventions a, b, c."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from biasprobe.experiments import Experiment
+from biasprobe.experiments.analysis import fit_upper_bound, rank_frequency, weighted_mean_ci, zipf_reference
+from biasprobe.experiments.common import child_seed, convention, sample_functions
+from biasprobe.results import new_figure, wilson_ci
+
+CONVENTION_NOTE = {
+    "a": "(a) Valle-Perez sampler",
+    "b": "(b) uniform, var 2/fan_in",
+    "c": "(c) N(0, 2/fan_in), b ~ N(0, 2)",
+}
+
+
+def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
+    from biasprobe.domains import parse_domain
+    from biasprobe.measures import compute as measure
+
+    domain = parse_domain(config["domain"])
+    points, summary, top = [], [], []
+    for conv in config["conventions"]:
+        spec = {"prior": "mlp", "params": {"hidden": config["hidden"], "activation": "relu", "convention": conv}}
+        bits, counts, nonfinite, prior = sample_functions(spec, domain, config["samples"], child_seed(seed, conv))
+        k = measure(["lz"], bits, domain)["lz"]
+        ones = bits.sum(axis=1)
+        const = int(counts[(ones == 0) | (ones == domain.n_points)].sum())
+        # (K, count) pairs with their multiplicity: all the scatter and the rank-frequency plot need,
+        # a few thousand rows instead of one per distinct function.
+        agg = (pd.DataFrame({"lz": k, "count": counts}).groupby(["lz", "count"], as_index=False).size()
+               .rename(columns={"size": "functions"}))
+        agg.insert(0, "convention", conv)
+        points.append(agg)
+        from biasprobe.tables import to_hex, pack
+
+        head = min(config["top"], len(counts))  # counts arrive sorted by count, descending
+        top.append(pd.DataFrame({"convention": conv, "rank": np.arange(1, head + 1),
+                                 "function": to_hex(pack(bits[:head]), domain.n_points),
+                                 "count": counts[:head], "lz": k[:head]}))
+        summary.append({"convention": conv, "description": convention(prior), "spec": prior.label(),
+                        "samples": int(config["samples"]), "finite": int(counts.sum()), "nonfinite": nonfinite,
+                        "distinct": int(len(counts)), "singletons": int((counts == 1).sum()), "constant": const})
+    ref_bits, ref_counts, _, _ = sample_functions({"prior": "counting"}, domain, config["reference_samples"],
+                                                  child_seed(seed, "counting"))
+    ref_k = measure(["lz"], ref_bits, domain)["lz"]
+    reference = (pd.DataFrame({"lz": np.repeat(ref_k, ref_counts)}).groupby("lz", as_index=False).size()
+                 .rename(columns={"size": "count"}))
+    return {"points": pd.concat(points, ignore_index=True), "summary": pd.DataFrame(summary),
+            "top": pd.concat(top, ignore_index=True), "reference": reference}
+
+
+def fits(tables, config) -> pd.DataFrame:
+    rows = []
+    for rec in tables["summary"].to_dict("records"):
+        pts = tables["points"].query("convention == @rec['convention']")
+        k = np.repeat(pts["lz"].to_numpy(), pts["functions"].to_numpy())
+        c = np.repeat(pts["count"].to_numpy(), pts["functions"].to_numpy())
+        fit = fit_upper_bound(k, c, min_count=config["min_count"])
+        lo, hi = wilson_ci(rec["constant"], rec["finite"])
+        mk, mk_lo, mk_hi = weighted_mean_ci(k, c)
+        rows.append({"convention": rec["convention"], "weights": rec["description"], "n": rec["finite"],
+                     "distinct": rec["distinct"], "distinct_per_sample": rec["distinct"] / rec["finite"],
+                     "singletons": rec["singletons"],
+                     "p_constant": rec["constant"] / rec["finite"], "p_constant_lo": lo, "p_constant_hi": hi,
+                     "mean_lz": mk, "mean_lz_lo": mk_lo, "mean_lz_hi": mk_hi,
+                     "a": fit["a"], "b": fit["b"], "envelope_points": fit["envelope_points"]})
+    ref = tables["reference"]
+    mk, mk_lo, mk_hi = weighted_mean_ci(ref["lz"], ref["count"])
+    rows.append({"convention": "counting", "weights": "uniform over all functions", "n": int(ref["count"].sum()),
+                 "distinct": np.nan, "distinct_per_sample": np.nan, "singletons": np.nan,
+                 "p_constant": np.nan, "p_constant_lo": np.nan, "p_constant_hi": np.nan,
+                 "mean_lz": mk, "mean_lz_lo": mk_lo, "mean_lz_hi": mk_hi, "a": np.nan, "b": np.nan,
+                 "envelope_points": np.nan})
+    return pd.DataFrame(rows)
+
+
+def render(tables, config, out) -> None:
+    convs = list(tables["summary"]["convention"])
+    table = fits(tables, config)
+    n_log2 = 2 ** int(config["domain"].split(":")[1])
+
+    fig, ax = new_figure(width=4.2, height=3.4)
+    rmax = 1
+    for conv in convs:
+        pts = tables["points"].query("convention == @conv")
+        p = rank_frequency(np.repeat(pts["count"].to_numpy(), pts["functions"].to_numpy()))
+        r = np.arange(1, len(p) + 1)
+        ax.loglog(r, p, lw=1.2, label=CONVENTION_NOTE.get(conv, conv))
+        rmax = max(rmax, len(p))
+    r = np.logspace(0, np.log10(rmax), 50)
+    ax.loglog(r, zipf_reference(r, n_log2), color="black", ls="--", lw=1, label=r"Zipf $1/(r\,\ln 2^{%d})$" % n_log2)
+    ax.set_xlabel("rank r")
+    ax.set_ylabel("P(r)")
+    ax.legend(fontsize=6)
+    out.figure("rank_frequency", fig,
+               caption="Rank-frequency plot of the sampled functions of 7-40-40-1 ReLU networks under the three "
+                       "weight conventions, with Valle-Perez et al.'s Zipf reference 1/(r ln 2^128).")
+
+    fig, axes = new_figure(2, len(convs), width=3.0 * len(convs) + 0.6, height=5.6, sharex=True)
+    ref = tables["reference"]
+    kmax = max(tables["points"]["lz"].max(), ref["lz"].max()) + 5
+    for j, conv in enumerate(convs):
+        ax = axes[0, j]
+        pts = tables["points"].query("convention == @conv")
+        total = int((pts["count"] * pts["functions"]).sum())
+        ax.scatter(pts["lz"], np.log2(pts["count"] / total), s=4 + 2 * np.log2(pts["functions"]),
+                   alpha=0.5, lw=0)
+        row = table.query("convention == @conv").iloc[0]
+        kk = np.linspace(0, kmax, 20)
+        if np.isfinite(row["a"]):
+            ax.plot(kk, -row["a"] * kk - row["b"], color="black", lw=1,
+                    label=f"bound: a={row['a']:.3f}, b={row['b']:.2f}")
+            ax.legend(fontsize=6, loc="upper right")
+        ax.axhline(np.log2(1 / total), color="grey", lw=0.6, ls=":")
+        ax.set_ylim(np.log2(1 / total) - 2, 1)  # the bound's far end would squash the data
+        ax.set_title(CONVENTION_NOTE.get(conv, conv))
+        ax.set_ylabel(r"$\log_2 P(f)$")
+        ax2 = axes[1, j]
+        k = pts["lz"].to_numpy()
+        w = (pts["count"] * pts["functions"]).to_numpy()
+        bins = np.arange(0, kmax + 3.5, 3.5) - 1.75
+        ax2.hist(k, bins=bins, weights=w / w.sum(), alpha=0.7, label="prior")
+        ax2.hist(ref["lz"], bins=bins, weights=ref["count"] / ref["count"].sum(), histtype="step", color="black",
+                 label="counting measure")
+        ax2.set_yscale("log")
+        ax2.set_xlabel(r"$K_{LZ}$")
+        ax2.set_ylabel("fraction of samples")
+        ax2.legend(fontsize=6, loc="upper left")
+    out.figure("probability_vs_lz", fig,
+               caption="Top: log2 P(f) against K_LZ for each distinct sampled function (dot size ~ number of "
+                       "functions), with the fitted upper bound P <= 2^-(a K + b) and the 1/samples floor dotted; "
+                       "bottom: the prior's K_LZ distribution against the counting measure's.")
+
+    out.table("fits", table,
+              caption="Fitted bound P(f) <= 2^-(a K_LZ + b) (slope through the most frequent function per K among "
+                      "those drawn at least min_count times, then lowered to bound them all), distinct functions, "
+                      "singletons, P(constant) and mean K_LZ per convention, with the counting measure for reference.",
+              n="n", ci=["p_constant", "mean_lz"])
+    out.table("top_functions", tables["top"],
+              caption="The most frequent functions under each convention (hex truth tables, canonical order) with "
+                      "their counts and K_LZ.")
+
+
+def _config(samples, reference, top=10, min_count=10):
+    return {"domain": "bool:7", "hidden": [40, 40], "conventions": ["a", "b", "c"], "samples": samples,
+            "reference_samples": reference, "top": top, "min_count": min_count}
+
+
+EXPERIMENT = Experiment(
+    name="probability-vs-complexity",
+    title="Zipf rank-frequency and log P(f) vs K_LZ with a fitted bound, 7-40-40-1 ReLU, conventions a/b/c",
+    scales={"quick": _config(20_000, 5_000, min_count=5), "default": _config(1_000_000, 100_000),
+            "paper": _config(100_000_000, 1_000_000, min_count=100)},
+    compute=compute,
+    render=render,
+    seed=0,
+)
