@@ -1,0 +1,102 @@
+"""The Boolean bridge: MLP width sweeps on half a 7-input truth table, with the learned functions measured."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from biasprobe.doubledescent.datasets import flip_labels
+from biasprobe.doubledescent.mlp import TrainConfig, train_members
+from biasprobe.errors import UserError, unknown_name
+
+
+def _majority(x):
+    return x.sum(1) > x.shape[1] / 2
+
+
+def _parity(x):
+    return x.sum(1) % 2 == 1
+
+
+def _x1(x):
+    return x[:, 0] > 0
+
+
+def _mux(x):
+    # 2-address multiplexer on x1 x2 selecting one of x3..x6; x7 is irrelevant.
+    address = (2 * x[:, 0] + x[:, 1]).astype(int)
+    return x[np.arange(len(x)), 2 + address] > 0
+
+
+TARGETS = {"majority": _majority, "parity": _parity, "x1": _x1, "mux": _mux}
+
+
+def target_table(name: str, domain) -> np.ndarray:
+    """Canonical-order truth table (uint8) of a named target or of `hex:DIGITS` on a Boolean domain."""
+    if name.startswith("hex:"):
+        from biasprobe.tables import hex_to_bits
+
+        return hex_to_bits([name[4:]], domain.n_points)[0].astype(np.uint8)
+    if name not in TARGETS:
+        raise unknown_name("target function", name, [*TARGETS, "hex:DIGITS"])
+    x01 = (domain.points > 0).astype(np.int64)  # works for bool (0/1) and pm1 (±1) alike
+    return TARGETS[name](x01).astype(np.uint8)
+
+
+def train_split(n_points: int, n_train: int, seed: int) -> np.ndarray:
+    """Boolean mask of the `n_train` training inputs, a seeded uniform subset shared by every width."""
+    if not 0 < n_train < n_points:
+        raise UserError(f"train size must lie in 1..{n_points - 1}, got {n_train}")
+    idx = np.random.default_rng(np.random.SeedSequence([seed, n_points, n_train])).choice(n_points, n_train, replace=False)
+    mask = np.zeros(n_points, dtype=bool)
+    mask[idx] = True
+    return mask
+
+
+def width_sweep(target: str, widths, seeds: int, noises=(0.0,), n_train: int = 64, domain_spec: str = "bool:7",
+                measures=("lz", "entropy", "sensitivity"), config: TrainConfig = TrainConfig(), seed: int = 0) -> pd.DataFrame:
+    """Train MLPs n → w → w → 1 for every width w, seed and label-noise fraction; measure what they learned.
+
+    The training inputs are one seeded half (by default) of the cube; a noise fraction f flips exactly
+    round(f·n_train) training labels (chosen per seed). After training, every network is evaluated on
+    all inputs, thresholded at 0 (REFERENCES.md §1), and the resulting truth table is measured with
+    the registered measures. Rows carry train error on the labels trained on, test error on the
+    held-out inputs against the clean target, and the measures (with the target's own as `target_*`).
+    """
+    from biasprobe.domains import parse_domain
+    from biasprobe.measures import compute as compute_measures
+    from biasprobe.tables import bits_to_hex
+
+    domain = parse_domain(domain_spec)
+    if not domain.is_boolean:
+        raise UserError(f"the Boolean bridge needs a Boolean domain, got {domain_spec!r}")
+    table = target_table(target, domain)
+    mask = train_split(domain.n_points, n_train, seed)
+    x_all = domain.points
+    target_measures = compute_measures(list(measures), table[None, :], domain)
+    members = []  # (seed index, noise, labels)
+    for s, ss in enumerate(np.random.SeedSequence([seed, 7]).spawn(seeds)):
+        for k, noise in enumerate(noises):
+            rng = np.random.default_rng(ss.spawn(len(noises))[k])
+            labels, _ = flip_labels(table[mask], noise, 2, rng)
+            members.append((s, float(noise), labels))
+    labels = np.stack([m[2] for m in members])
+    member_seeds = [seed * 1_000_003 + 7919 * m[0] + 1 for m in members]  # same init for a seed at every noise level
+    rows = []
+    for width in widths:
+        result = train_members(x_all[mask], labels, int(width), member_seeds, config, x_eval={"all": x_all}, outputs=1)
+        out = result["outputs"]["all"][..., 0]
+        if not np.isfinite(out).all():
+            raise RuntimeError(f"non-finite network outputs at width {width}; lower the learning rate")
+        bits = (out > 0).astype(np.uint8)
+        values = compute_measures(list(measures), bits, domain)
+        hexes = bits_to_hex(bits)
+        for m, (s, noise, lab) in enumerate(members):
+            wrong = bits[m] != table
+            rows.append({"target": target, "width": int(width), "params": int(result["params"]), "seed": s,
+                         "noise": noise, "train_error": float(np.mean(bits[m][mask] != lab)),
+                         "test_error": float(np.mean(wrong[~mask])), "error_all": float(np.mean(wrong)),
+                         "function": hexes[m],
+                         **{name: float(values[name][m]) for name in measures},
+                         **{f"target_{name}": float(target_measures[name][0]) for name in measures}})
+    return pd.DataFrame(rows)
