@@ -1,0 +1,158 @@
+"""measure-agreement: rank correlations among all registered Boolean measures, and each one's distribution per prior."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from biasprobe.experiments import Experiment
+from biasprobe.experiments.common import child_seed, convention, expand, sample_functions
+from biasprobe.results import mean_ci, new_figure
+
+
+def _measured_draws(spec, domain, samples, slow_samples, seed, names):
+    """Per-draw measure values: fast measures on every draw, slow ones on a seeded subset of slow_samples draws."""
+    from biasprobe.measures import compute, get_measure
+
+    bits, counts, nonfinite, prior = sample_functions(spec, domain, samples, seed)
+    fast = [n for n in names if not get_measure(n).slow]
+    slow = [n for n in names if get_measure(n).slow]
+    per_fn = compute(fast, bits, domain)
+    fn_index = expand(np.arange(len(counts)), counts)  # draw -> distinct function
+    # draws are exchangeable, but the sampler returns them grouped by function: shuffle before subsetting
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    fn_index = fn_index[rng.permutation(len(fn_index))]
+    frame = pd.DataFrame({n: per_fn[n][fn_index] for n in fast})
+    if slow:
+        chosen = np.unique(fn_index[:slow_samples])
+        vals = compute(slow, bits[chosen], domain)
+        for n in slow:
+            full = np.full(len(counts), np.nan)
+            full[chosen] = vals[n]
+            col = np.full(len(fn_index), np.nan)
+            col[:slow_samples] = full[fn_index[:slow_samples]]
+            frame[n] = col
+    return frame, prior, nonfinite
+
+
+def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
+    from biasprobe.domains import parse_domain
+    from biasprobe.measures import list_measures
+
+    domain = parse_domain(config["domain"])
+    names = [n for n in list_measures("boolean") if n not in config["exclude"]]
+    frames, priors = [], []
+    for spec in config["priors"]:
+        frame, prior, nonfinite = _measured_draws(spec, domain, config["samples"], config["slow_samples"],
+                                                  child_seed(seed, spec["label"]), names)
+        frame.insert(0, "prior", spec["label"])
+        frames.append(frame)
+        priors.append({"prior": spec["label"], "convention": convention(prior), "spec": prior.label(),
+                       "nonfinite": nonfinite})
+    return {"draws": pd.concat(frames, ignore_index=True), "priors": pd.DataFrame(priors)}
+
+
+def correlations(draws: pd.DataFrame) -> pd.DataFrame:
+    """Spearman rho for every pair of measures over all draws pooled, with a Fisher-z 95% CI (Fieller et al. 1957)."""
+    names = [c for c in draws.columns if c != "prior"]
+    rows = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            pair = draws[[a, b]].dropna()
+            n = len(pair)
+            rho = pair[a].rank().corr(pair[b].rank()) if n > 3 else np.nan
+            if np.isfinite(rho) and abs(rho) < 1:
+                z, se = np.arctanh(rho), np.sqrt(1.06 / (n - 3))
+                lo, hi = np.tanh(z - 1.96 * se), np.tanh(z + 1.96 * se)
+            else:
+                lo = hi = rho
+            rows.append({"measure_a": a, "measure_b": b, "n": n, "spearman": rho, "spearman_lo": lo,
+                         "spearman_hi": hi})
+    return pd.DataFrame(rows)
+
+
+def distributions(draws: pd.DataFrame, priors: pd.DataFrame) -> pd.DataFrame:
+    """Mean of every measure under every prior with its 95% CI, and the shift from the counting measure in SDs."""
+    names = [c for c in draws.columns if c != "prior"]
+    conv = dict(zip(priors["prior"], priors["convention"]))
+    rows = []
+    for name in names:
+        ref = draws.loc[draws["prior"] == "counting", name].dropna()
+        for prior, grp in draws.groupby("prior", sort=False):
+            x = grp[name].dropna().to_numpy()
+            m, lo, hi = mean_ci(x)
+            sd = ref.std(ddof=1)
+            rows.append({"measure": name, "prior": prior, "weights": conv.get(prior, ""), "n": len(x),
+                         "mean": m, "mean_lo": lo, "mean_hi": hi,
+                         "shift_vs_counting_sd": (m - ref.mean()) / sd if sd > 0 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def render(tables, config, out) -> None:
+    draws = tables["draws"]
+    names = [c for c in draws.columns if c != "prior"]
+    corr = correlations(draws)
+    mat = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    for r in corr.to_dict("records"):
+        mat.loc[r["measure_a"], r["measure_b"]] = mat.loc[r["measure_b"], r["measure_a"]] = r["spearman"]
+    fig, ax = new_figure(width=6.4, height=5.4)
+    import seaborn as sns
+
+    sns.heatmap(mat, ax=ax, vmin=-1, vmax=1, cmap="vlag", annot=True, fmt=".2f", annot_kws={"size": 5},
+                square=True, cbar_kws={"shrink": 0.7, "label": "Spearman rho"})
+    ax.set_title(f"rank correlation over {len(config['priors'])} priors pooled")
+    out.figure("spearman", fig,
+               caption="Spearman rank correlations among all registered Boolean measures over functions drawn from "
+                       "every prior pooled (slow measures on a seeded subset of draws).")
+
+    ncols = 4
+    nrows = -(-len(names) // ncols)
+    fig, axes = new_figure(nrows, ncols, width=8.0, height=1.9 * nrows + 0.6)
+    axes = np.atleast_1d(axes).ravel()
+    labels = [p["label"] for p in config["priors"]]
+    for ax, name in zip(axes, names):
+        for lab in labels:
+            x = np.sort(draws.loc[draws["prior"] == lab, name].dropna().to_numpy())
+            if x.size == 0:
+                continue
+            kw = {"color": "black", "ls": "--"} if lab == "counting" else {}
+            ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", lw=1, label=lab, **kw)
+        ax.set_title(name, fontsize=7)
+        ax.tick_params(labelsize=5)
+    for ax in axes[len(names):]:
+        ax.set_axis_off()
+    axes[0].legend(fontsize=4.5, loc="lower right")
+    out.figure("distributions", fig,
+               caption="Empirical CDF of every Boolean measure under each prior, with the counting measure dashed.")
+    out.table("correlations", corr,
+              caption="Spearman rank correlation for every pair of Boolean measures over all priors' draws pooled, "
+                      "with Fisher-z 95% intervals.", n="n", ci=["spearman"])
+    out.table("means", distributions(draws, tables["priors"]),
+              caption="Mean of each measure under each prior with its 95% CI, and its shift from the counting "
+                      "measure's mean in units of the counting measure's standard deviation.", n="n", ci=["mean"])
+
+
+def _priors():
+    return [
+        {"label": "counting", "prior": "counting"},
+        {"label": "perceptron", "prior": "perceptron", "params": {"sigma_b": 1.0}},
+        {"label": "relu 7-40-40-1", "prior": "mlp", "params": {"hidden": [40, 40], "activation": "relu"}},
+        {"label": "tanh depth 10, sigma_w=2", "prior": "mlp",
+         "params": {"hidden": [40] * 10, "activation": "tanh", "sigma_w": 2.0, "sigma_b": 0.1}},
+        {"label": "degree-3 PTF", "prior": "polynomial", "params": {"family": "ptf", "degree": 3}},
+    ]
+
+
+def _config(samples, slow_samples):
+    return {"domain": "bool:7", "priors": _priors(), "samples": samples, "slow_samples": slow_samples,
+            "exclude": []}
+
+
+EXPERIMENT = Experiment(
+    name="measure-agreement",
+    title="Spearman correlations among all Boolean measures, and each measure's distribution per prior vs counting",
+    scales={"quick": _config(1_000, 100), "default": _config(20_000, 1_000), "paper": _config(1_000_000, 20_000)},
+    compute=compute,
+    render=render,
+    seed=0,
+)
