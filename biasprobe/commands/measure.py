@@ -72,6 +72,8 @@ def run(args) -> int:
     source, target = Path(args.input), Path(args.out)
     if target.suffix not in (".csv", ".parquet"):
         raise UserError(f"output table {str(target)!r} must end in .csv or .parquet")
+    if not source.exists():
+        raise UserError(f"input table {str(source)!r} does not exist")
     domain, provenance = resolve_domain(args.domain, source)
     names = _names(args.measures)
     frame = read_table(source)

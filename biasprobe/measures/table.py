@@ -32,7 +32,10 @@ def measure_table(frame, names, domain, *, sample: int | None = None, seed: int 
         raise UserError(f"sample must be >= 0, got {sample}")
     keys = frame[column].astype(str).str.strip().str.lower().to_numpy()
     distinct, inverse = np.unique(keys, return_inverse=True)
-    bits = hex_to_bits(list(distinct), domain.n_points)
+    try:
+        bits = hex_to_bits(list(distinct), domain.n_points)
+    except UserError as err:
+        raise UserError(f"{err} (domain {domain} has {domain.n_points} inputs)") from None
     tables = bits if domain.is_boolean else 2.0 * bits - 1.0
     out = frame.copy()
     fast = [m.name for m in measures if not m.slow]

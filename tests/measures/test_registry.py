@@ -1,0 +1,191 @@
+"""Registry behaviour: errors a user can cause, lazy entry-point plug-ins, measure_table's distinct/sampled evaluation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from biasprobe.domains import parse_domain
+from biasprobe.errors import UserError
+from biasprobe.measures import compute, describe_measures, get_measure, list_measures, measure_table, registry
+from biasprobe.tables import bits_to_hex
+from common_checks import check_basic, check_invariance
+from measure_helpers import majority, parity
+
+BOOL7 = parse_domain("bool:7")
+
+PLUGIN = '''
+"""A third-party measure, as a user would write it."""
+import numpy as np
+from biasprobe.measures import register_measure
+
+
+@register_measure("demo_alternations", domains=("boolean", "grid"), bounds=(0, lambda d: d.n_points - 1),
+                  invariant_under=("complement", "reverse"))
+def demo_alternations(tables, domain):
+    """Adjacent inputs (in enumeration order) with different outputs."""
+    bits = tables > 0 if tables.dtype.kind == "f" else tables
+    return (bits[:, 1:] != bits[:, :-1]).sum(axis=1).astype(np.float64)
+'''
+
+
+def write_plugin(root):
+    (root / "bp_plugin_demo.py").write_text(PLUGIN)
+    info = root / "bp_plugin_demo-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-plugin-demo\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[biasprobe.measures]\ndemo_alternations = bp_plugin_demo\n")
+
+
+@pytest.fixture
+def plugin(tmp_path, monkeypatch):
+    write_plugin(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    registry._REGISTRY.pop("demo_alternations", None)
+    registry._PLUGINS_LOADED.discard("demo_alternations")
+    sys.modules.pop("bp_plugin_demo", None)
+
+
+def test_unknown_name_lists_close_matches_and_known_names():
+    with pytest.raises(UserError, match=r"unknown measure 'lzz' \(did you mean: lz.*known: .*entropy"):
+        compute(["lzz"], np.zeros((1, 128), np.uint8), BOOL7)
+
+
+def test_wrong_domain_family_names_the_valid_ones():
+    with pytest.raises(UserError, match="'sensitivity' does not apply to grid .* applies to: boolean"):
+        compute("sensitivity", np.zeros((1, 16)), parse_domain("grid:2:4"))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 64), np.uint8), np.full((1, 128), 2, np.uint8),
+                                 np.full((1, 128), 0.5)])
+def test_bad_tables(bad):
+    with pytest.raises(UserError):
+        compute("lz", bad, BOOL7)
+
+
+def test_names_as_comma_string_and_duplicates():
+    out = compute("lz, entropy,lz", majority(7), BOOL7)
+    assert list(out) == ["lz", "entropy"]
+
+
+def test_plugin_loads_lazily_and_passes_the_common_checks(plugin):
+    assert "bp_plugin_demo" not in sys.modules
+    get_measure("lz")  # built-in lookups do not import plug-ins
+    assert "bp_plugin_demo" not in sys.modules
+    assert "demo_alternations" in list_measures()
+    assert "bp_plugin_demo" in sys.modules
+    assert "demo_alternations" in describe_measures()
+    t = np.array([[0, 1, 1, 0, 1, 0, 0, 0]], np.uint8)
+    assert compute("demo_alternations", t, parse_domain("bool:3"))["demo_alternations"][0] == 4
+    check_basic("demo_alternations", "boolean")
+    check_basic("demo_alternations", "grid")
+    check_invariance("demo_alternations", "boolean", "reverse")
+    check_invariance("demo_alternations", "grid", "complement")
+
+
+def test_plugin_found_by_name_on_first_lookup(plugin):
+    assert get_measure("demo_alternations").bounds[0] == 0
+
+
+def test_plugin_shows_in_biasprobe_list_measures(plugin):
+    env_path = f"{plugin}:{':'.join(p for p in sys.path if p)}"
+    out = subprocess.run([sys.executable, "-m", "biasprobe", "list", "measures"], capture_output=True, text=True,
+                         env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"}, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "demo_alternations" in out.stdout and "Adjacent inputs" in out.stdout
+
+
+def test_import_is_light():
+    """Importing the registry must not pull in numba, torch or pyeda (start-up time)."""
+    code = "import sys, biasprobe.measures; print(sorted(m for m in ('numba', 'torch', 'pyeda') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def frame_of(tables, counts=None):
+    names = bits_to_hex(tables)
+    return pd.DataFrame({"function": names, "count": counts if counts is not None else np.arange(len(names)) + 1})
+
+
+def test_measure_table_measures_each_distinct_function_once(monkeypatch):
+    rng = np.random.default_rng(2)
+    distinct = rng.integers(0, 2, (5, 128)).astype(np.uint8)
+    rows = distinct[[0, 1, 0, 2, 3, 4, 4, 0]]
+    frame = frame_of(rows)
+    frame.loc[2, "function"] = frame.loc[2, "function"].upper()  # same function, other spelling
+    seen = []
+    original = registry.compute
+
+    def spy(names, tables, domain, workers=None):
+        seen.append(len(tables))
+        return original(names, tables, domain, workers)
+
+    monkeypatch.setattr("biasprobe.measures.table.compute", spy)
+    out = measure_table(frame, ["lz", "entropy"], BOOL7)
+    assert seen == [5]
+    ref = compute(["lz", "entropy"], rows, BOOL7)
+    np.testing.assert_array_equal(out["lz"], ref["lz"])
+    np.testing.assert_array_equal(out["entropy"], ref["entropy"])
+    assert list(out.columns) == ["function", "count", "lz", "entropy"]
+    assert "lz" not in frame.columns  # the input is not modified
+
+
+def test_measure_table_samples_slow_measures_with_nan_and_a_flag():
+    rng = np.random.default_rng(4)
+    tables = rng.integers(0, 2, (30, 8)).astype(np.uint8)
+    tables = np.unique(tables, axis=0)
+    frame = frame_of(np.concatenate([tables, tables[:3]]))
+    domain = parse_domain("bool:3")
+    a = measure_table(frame, ["boolean", "ones"], domain, sample=7, seed=1)
+    measured = a["boolean_measured"].to_numpy()
+    assert a.loc[measured, "function"].nunique() == 7
+    assert a.loc[~measured, "boolean"].isna().all() and a.loc[measured, "boolean"].notna().all()
+    assert a["ones"].notna().all() and "ones_measured" not in a.columns
+    truth = compute("boolean", np.stack([t for t, m in zip(np.concatenate([tables, tables[:3]]), measured) if m]),
+                    domain)["boolean"]
+    np.testing.assert_array_equal(a.loc[measured, "boolean"].to_numpy(), truth)
+    b = measure_table(frame, ["boolean"], domain, sample=7, seed=1)
+    pd.testing.assert_series_equal(a["boolean_measured"], b["boolean_measured"])  # same seed, same choice
+    c = measure_table(frame, ["boolean"], domain, sample=7, seed=2)
+    assert not c["boolean_measured"].equals(a["boolean_measured"])
+    small = measure_table(frame, ["boolean"], domain, sample=3, seed=1)
+    assert (small["boolean_measured"] <= a["boolean_measured"]).all()  # nested: a prefix of the same permutation
+    full = measure_table(frame, ["boolean"], domain)  # default cap (2000) exceeds the distinct count
+    assert full["boolean_measured"].all()
+
+
+def test_measure_table_on_a_grid_uses_signs():
+    domain = parse_domain("grid:2:4")
+    y = domain.points[:, 0][None, :] * np.array([[1.0], [-1.0]])
+    frame = frame_of((y > 0).astype(np.uint8))
+    out = measure_table(frame, ["lz", "sign_changes", "mean_frequency"], domain)
+    ref = compute(["lz", "sign_changes", "mean_frequency"], np.sign(y), domain)
+    for name in ref:
+        np.testing.assert_allclose(out[name], ref[name])
+
+
+def test_measure_table_user_errors():
+    frame = frame_of(majority(7))
+    with pytest.raises(UserError, match="no 'fn' column"):
+        measure_table(frame, ["lz"], BOOL7, column="fn")
+    with pytest.raises(UserError, match="more than 7 bits|not a hex"):
+        measure_table(pd.DataFrame({"function": ["zz"]}), ["lz"], BOOL7)
+    with pytest.raises(UserError, match="no measure names"):
+        measure_table(frame, " , ", BOOL7)
+
+
+def test_slow_measure_in_two_processes_matches_one():
+    """map_rows splits the batch over spawned processes; the values must not change."""
+    rng = np.random.default_rng(9)
+    tables = np.concatenate([rng.integers(0, 2, (150, 16)).astype(np.uint8), parity(4)])
+    domain = parse_domain("bool:4")
+    one = compute("boolean", tables, domain, workers=1)["boolean"]
+    two = compute("boolean", tables, domain, workers=2)["boolean"]
+    np.testing.assert_array_equal(one, two)
+    assert two[-1] == 31
