@@ -76,3 +76,18 @@ def test_hash_table_counts_like_a_dict():
             expect[row] = expect.get(row, 0) + 1
     got = {tuple(k.tolist()): int(c) for k, c in zip(keys, counts) if c}
     assert got == expect and added == len(expect)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
+def test_torch_forward_of_the_cuda_path_agrees_with_the_kernel(activation):
+    # The CUDA path evaluates drawn parameters with torch; run that code on CPU tensors.
+    from biasprobe import sampling
+    from biasprobe.domains import parse_domain
+    from biasprobe.priors import make_prior
+
+    eng = sampling._Engine(make_prior("mlp", hidden=(9, 7), activation=activation), parse_domain("grid:2:15"), 0, "cpu")
+    buf = eng.new_buffers(64)
+    params = eng.draw(0, 64, buf)
+    kernel = eng.evaluate(params, 0, 64, buf).copy()
+    torch_out = sampling._torch_forward(eng, params[:64]).numpy()
+    assert np.allclose(kernel, torch_out, rtol=1e-4, atol=1e-5)
