@@ -196,8 +196,12 @@ class Output:
             raise ValueError(f"artifact {name!r} needs a one-sentence caption")
 
     def table(self, name: str, df, caption: str, n: str | None = None,
-              ci: Sequence[str] | Mapping[str, tuple[str, str]] | str | None = None) -> None:
-        """name.csv (all columns), name.md and name.tex (values with their CIs folded in)."""
+              ci: Sequence[str] | Mapping[str, tuple[str, str]] | str | None = None, inline: bool = True) -> None:
+        """name.csv (all columns), name.md and name.tex (values with their CIs folded in).
+
+        ``inline=False`` marks a long table that results/README.md links to (with its caption) instead of
+        reproducing it.
+        """
         self._claim(name, "table", caption)
         if n is not None and n not in df.columns:
             raise ValueError(f"table {name!r}: sample-size column {n!r} missing")
@@ -207,7 +211,8 @@ class Output:
         (self.directory / f"{name}.tex").write_text(
             to_latex(df, caption, f"tab:{self.experiment}:{name}", n, pairs))
         self.artifacts.append({"kind": "table", "name": name, "caption": caption.strip(), "n": n,
-                               "ci": {k: list(v) for k, v in pairs.items()}, "rows": int(len(df))})
+                               "ci": {k: list(v) for k, v in pairs.items()}, "rows": int(len(df)),
+                               "inline": bool(inline)})
 
     def figure(self, name: str, fig, caption: str) -> None:
         """name.png and name.pdf, byte-stable (no dates, fixed creator strings)."""

@@ -307,9 +307,13 @@ def write_readme(results_dir: Path | str) -> Path:
                           f"*Figure `{name}/{art['name']}`.* {art['caption']} "
                           f"([PDF]({name}/{art['name']}.pdf))", ""]
             else:
-                md = (prov_path.parent / f"{art['name']}.md").read_text().strip()
-                lines += [f"*Table `{name}/{art['name']}`.* {art['caption']} "
-                          f"([CSV]({name}/{art['name']}.csv), [LaTeX]({name}/{art['name']}.tex))", "", md, ""]
+                links = (f"([CSV]({name}/{art['name']}.csv), [Markdown]({name}/{art['name']}.md), "
+                         f"[LaTeX]({name}/{art['name']}.tex))")
+                lines += [f"*Table `{name}/{art['name']}`.* {art['caption']} {links}", ""]
+                if art.get("inline", True):
+                    lines += [(prov_path.parent / f"{art['name']}.md").read_text().strip(), ""]
+                else:
+                    lines += [f"({art['rows']} rows; linked, not inlined.)", ""]
     path = results_dir / "README.md"
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path
