@@ -67,7 +67,7 @@ def resolve_domain(spec: str | None, source: Path):
 
 def run(args) -> int:
     from biasprobe.measures import measure_table
-    from biasprobe.measures.registry import _names
+    from biasprobe.measures.registry import parse_names
 
     source, target = Path(args.input), Path(args.out)
     if target.suffix not in (".csv", ".parquet"):
@@ -75,7 +75,7 @@ def run(args) -> int:
     if not source.exists():
         raise UserError(f"input table {str(source)!r} does not exist")
     domain, provenance = resolve_domain(args.domain, source)
-    names = _names(args.measures)
+    names = parse_names(args.measures)
     frame = read_table(source)
     start = time.perf_counter()
     out = measure_table(frame, names, domain, sample=args.sample, seed=args.seed, workers=args.workers,

@@ -118,7 +118,7 @@ def list_measures(family: str | None = None) -> list[str]:
     return sorted(n for n, m in _REGISTRY.items() if family is None or family in m.domains)
 
 
-def _names(names) -> list[str]:
+def parse_names(names) -> list[str]:
     if isinstance(names, str):
         names = names.split(",")
     out = [n.strip() for n in names if n.strip()]
@@ -160,7 +160,7 @@ def compute(names, tables, domain, workers: int | None = None) -> dict[str, np.n
     them; rows are processed in chunks of about 2^22 values. `workers` caps the threads
     of the compiled kernels (default: all cores).
     """
-    measures = [get_measure(n) for n in _names(names)]
+    measures = [get_measure(n) for n in parse_names(names)]
     for m in measures:
         m.check_domain(domain)
     canonical = prepare_tables(tables, domain)

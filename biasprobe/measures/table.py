@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from biasprobe.errors import UserError
-from biasprobe.measures.registry import _names, compute, get_measure
+from biasprobe.measures.registry import parse_names, compute, get_measure
 from biasprobe.tables import hex_to_bits
 
 
@@ -23,7 +23,7 @@ def measure_table(frame, names, domain, *, sample: int | None = None, seed: int 
     same permutation). Unmeasured rows hold NaN and a boolean column `<name>_measured`
     says which rows were measured; it is added for every slow measure.
     """
-    measures = [get_measure(n) for n in _names(names)]
+    measures = [get_measure(n) for n in parse_names(names)]
     for m in measures:
         m.check_domain(domain)
     if column not in frame.columns:
