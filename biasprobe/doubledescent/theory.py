@@ -109,3 +109,10 @@ def random_features_risk(psi1, psi2, zeta: float | None = None, f1_2: float = 1.
     with np.errstate(divide="ignore", invalid="ignore"):
         risk = f1_2 * e1 / e0 + (tau2 + fstar2) * e2 / e0 + fstar2
     return np.where(psi1 == psi2, np.inf, risk)
+
+
+def min_norm_train_exact(p, n, sigma2: float = 1.0) -> np.ndarray:
+    """Exact E train MSE of least squares: σ²(n − p)/n for p < n (residual projection of the noise), 0 for p ≥ n."""
+    p = np.asarray(p, dtype=float)
+    n = np.asarray(n, dtype=float)
+    return np.where(p < n, sigma2 * (n - p) / n, 0.0)

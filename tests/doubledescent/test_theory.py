@@ -60,3 +60,17 @@ def test_mei_montanari_limits():
     left = T.random_features_risk([2.0, 2.5, 2.9], 3.0, **kw)
     right = T.random_features_risk([3.1, 3.5, 4.5], 3.0, **kw)
     assert np.all(np.diff(left) > 0) and np.all(np.diff(right) < 0)
+
+
+def test_train_exact_hand_values():
+    np.testing.assert_allclose(T.min_norm_train_exact([10, 30, 50], 40, 2.0), [2.0 * 30 / 40, 2.0 * 10 / 40, 0.0])
+
+
+def test_peak_row_hand_example():
+    from biasprobe.doubledescent.summary import peak_row
+
+    x = [1, 2, 3, 4, 5, 6, 7]
+    y = [9.0, 2.0, 1.0, 5.0, 0.5, 0.7, 0.2]
+    r = peak_row(x, y, window=(2, 6))
+    assert (r["peak_at"], r["peak"], r["left_min_at"], r["left_min"], r["right_min_at"], r["right_min"]) == (4, 5.0, 3, 1.0, 7, 0.2)
+    assert peak_row(x, y)["peak_at"] == 1 and np.isnan(peak_row(x, y)["left_min"])
