@@ -1,4 +1,4 @@
-"""`make bench` measures section: K_LZ throughput on distinct 128-bit functions against antropy, other measures, start-up."""
+"""`make bench` measures section: K_LZ on distinct 128-bit functions against antropy, other measures, start-up."""
 
 from __future__ import annotations
 

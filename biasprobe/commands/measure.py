@@ -12,10 +12,13 @@ HELP = "add measure columns (lz, entropy, ...) to a counts table"
 
 
 def add_arguments(parser):
-    parser.add_argument("measures", help="comma-separated measure names, e.g. lz,entropy,csr (see `biasprobe list measures`)")
-    parser.add_argument("--in", dest="input", required=True, help="counts table (.csv or .parquet) with a 'function' column")
+    parser.add_argument("measures",
+                        help="comma-separated measure names, e.g. lz,entropy,csr (see `biasprobe list measures`)")
+    parser.add_argument("--in", dest="input", required=True,
+                        help="counts table (.csv or .parquet) with a 'function' column")
     parser.add_argument("-o", "--out", required=True, help="output table (.csv or .parquet); may equal --in")
-    parser.add_argument("--domain", help="domain spec (e.g. bool:7); default: the 'domain' of the input's .json sidecar")
+    parser.add_argument("--domain",
+                        help="domain spec (e.g. bool:7); default: the 'domain' of the input's .json sidecar")
     parser.add_argument("--sample", type=int, default=None,
                         help="measure only this many distinct functions (seeded) with slow measures such as 'boolean'")
     parser.add_argument("--seed", type=int, default=0, help="seed choosing the sampled functions (default 0)")

@@ -1,4 +1,4 @@
-"""Helpers shared by the measure modules: canonical order, thresholding, and a process pool for slow per-row measures."""
+"""Helpers shared by the measure modules: canonical order, thresholding, a process pool for slow per-row measures."""
 
 from __future__ import annotations
 

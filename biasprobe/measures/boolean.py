@@ -75,7 +75,7 @@ def lz_phrases(tables, domain):
 
 
 @register_measure("ones", domains=("boolean", "grid", "cloud"), bounds=(0, n_points),
-                  invariant_under=("reverse", "permute_inputs", "flip_inputs", "enumeration", "shuffle"))
+                  invariant_under=("reverse", "permute_inputs", "flip_inputs", "enumeration", "shuffle"), threads=True)
 def ones(tables, domain):
     """T: the number of inputs mapped to 1 (real outputs: y > 0)."""
     bits, valid = bits_of(tables, domain)
@@ -83,7 +83,7 @@ def ones(tables, domain):
 
 
 @register_measure("entropy", domains=("boolean", "grid", "cloud"), bounds=(0, 1),
-                  invariant_under=(*ORDER_FREE, "shuffle"))
+                  invariant_under=(*ORDER_FREE, "shuffle"), threads=True)
 def entropy(tables, domain):
     """Binary entropy, in bits, of the fraction T/N of inputs mapped to 1."""
     bits, valid = bits_of(tables, domain)
@@ -107,7 +107,7 @@ def _sensitive_pairs(v: np.ndarray, n: int) -> np.ndarray:
     return total
 
 
-@register_measure("sensitivity", domains=("boolean",), bounds=(0, 1), invariant_under=ORDER_FREE)
+@register_measure("sensitivity", domains=("boolean",), bounds=(0, 1), invariant_under=ORDER_FREE, threads=True)
 def sensitivity(tables, domain):
     """Average sensitivity / n: mean over x and i of 1[f(x) != f(x + e_i)] (Bhattamishra et al. 2023)."""
     v = canonical(tables, domain)
@@ -115,7 +115,7 @@ def sensitivity(tables, domain):
     return 2.0 * _sensitive_pairs(v, n) / (n * v.shape[1])
 
 
-@register_measure("csr", domains=("boolean",), bounds=(0, 1), invariant_under=ORDER_FREE)
+@register_measure("csr", domains=("boolean",), bounds=(0, 1), invariant_under=ORDER_FREE, threads=True)
 def csr(tables, domain):
     """Critical sample ratio: fraction of inputs with a Hamming-1 neighbour of different output.
 
@@ -133,7 +133,7 @@ def csr(tables, domain):
     return critical.mean(axis=1)
 
 
-@register_measure("gc", domains=("boolean",), bounds=(0, 2), invariant_under=ORDER_FREE)
+@register_measure("gc", domains=("boolean",), bounds=(0, 2), invariant_under=ORDER_FREE, threads=True)
 def gc(tables, domain):
     """Generalization complexity C_1 + C_2 (Franco & Anthony 2004; Franco 2006).
 
@@ -179,14 +179,16 @@ def degrees(n: int) -> np.ndarray:
     return sum((s >> k) & 1 for k in range(n)) if n else np.zeros(1, dtype=np.int64)
 
 
-@register_measure("fourier_l1", domains=("boolean",), bounds=(1, sqrt_n_points), invariant_under=ORDER_FREE)
+@register_measure("fourier_l1", domains=("boolean",), bounds=(1, sqrt_n_points),
+                  invariant_under=ORDER_FREE, threads=True)
 def fourier_l1(tables, domain):
     """Spectral L1 norm sum_S |f_hat(S)| of the +-1 function (1 for constants, dictators and parities)."""
     coeffs = walsh(tables, domain)
     return np.abs(coeffs).sum(axis=1, dtype=np.int64) / coeffs.shape[1]
 
 
-@register_measure("fourier_degree", domains=("boolean",), bounds=(0, n_inputs), invariant_under=ORDER_FREE)
+@register_measure("fourier_degree", domains=("boolean",), bounds=(0, n_inputs),
+                  invariant_under=ORDER_FREE, threads=True)
 def fourier_degree(tables, domain):
     """Fourier degree: the largest |S| with f_hat(S) != 0 (exact integer arithmetic)."""
     coeffs = walsh(tables, domain)
@@ -194,7 +196,8 @@ def fourier_degree(tables, domain):
     return np.where(coeffs != 0, deg[None, :], 0).max(axis=1)
 
 
-@register_measure("spectral_entropy", domains=("boolean",), bounds=(0, log2_n_plus_1), invariant_under=ORDER_FREE)
+@register_measure("spectral_entropy", domains=("boolean",), bounds=(0, log2_n_plus_1),
+                  invariant_under=ORDER_FREE, threads=True)
 def spectral_entropy(tables, domain):
     """Entropy in bits of the Walsh spectral weight by degree, W_k = sum_{|S|=k} f_hat(S)^2 (sums to 1)."""
     coeffs = walsh(tables, domain).astype(np.float64)

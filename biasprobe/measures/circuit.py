@@ -1,4 +1,4 @@
-"""Boolean (circuit) complexity: operation count of a minimised sum-of-products or product-of-sums form, via espresso."""
+"""Boolean (circuit) complexity: gate count of a minimised sum-of-products or product-of-sums form (espresso)."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def _radial_bins(shape: tuple[int, ...]):
     return order, values, starts
 
 
-@register_measure("mean_frequency", domains=("grid",), bounds=(0, 1), invariant_under=LATTICE)
+@register_measure("mean_frequency", domains=("grid",), bounds=(0, 1), invariant_under=LATTICE, threads=True)
 def mean_frequency(tables, domain):
     """Mean frequency of Teney et al., "Neural Redshift" (CVPR 2024), in [0, 1].
 
@@ -69,7 +69,8 @@ def max_sign_changes(domain) -> float:
     return float(d * m ** (d - 1) * (m - 1))
 
 
-@register_measure("sign_changes", domains=("grid",), bounds=(0, max_sign_changes), invariant_under=LATTICE)
+@register_measure("sign_changes", domains=("grid",), bounds=(0, max_sign_changes),
+                  invariant_under=LATTICE, threads=True)
 def sign_changes(tables, domain):
     """Number of adjacent grid-point pairs, along every grid line, whose outputs fall on different sides of 0.
 
@@ -84,7 +85,7 @@ def sign_changes(tables, domain):
     return masked(total, valid)
 
 
-@register_measure("total_variation", domains=("grid",), bounds=(0, None), invariant_under=LATTICE)
+@register_measure("total_variation", domains=("grid",), bounds=(0, None), invariant_under=LATTICE, threads=True)
 def total_variation(tables, domain):
     """Anisotropic total variation sum_i integral |df/dx_i| over [-1, 1]^d, by finite differences.
 

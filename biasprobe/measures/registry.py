@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import types
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +46,7 @@ class Measure:
     slow: bool = False  # measured on a seeded sample of distinct functions by measure_table
     max_functions: int | None = None  # default sample size for slow measures
     description: str = ""
+    threads: bool = False  # compute may split a batch across threads (the function releases the GIL, e.g. numpy)
 
     def bound_values(self, domain) -> tuple[float, float]:
         """The (lo, hi) bounds on this domain; callables are evaluated, None becomes -inf/+inf."""
@@ -62,10 +65,14 @@ _PLUGINS_LOADED: set[str] = set()  # entry-point names already imported
 
 def register_measure(name: str, *, domains: Iterable[str] = ("boolean",), higher_is_more_complex: bool = True,
                      bounds: tuple[Bound, Bound] = (0, None), invariant_under: Iterable[str] = (),
-                     slow: bool = False, max_functions: int | None = None, description: str | None = None):
+                     slow: bool = False, max_functions: int | None = None, description: str | None = None,
+                     threads: bool = False):
     """Decorator registering `func(tables, domain) -> (B,) float64` under `name` with its metadata.
 
     `bounds` entries are numbers, None (unbounded) or callables of the domain (e.g. `lambda d: d.n_points`).
+    `slow` measures are sampled by measure_table (`max_functions` by default). `threads=True`
+    lets compute split a batch across threads: only for row-wise functions that release the
+    GIL (vectorised numpy); compiled-parallel or process-parallel measures leave it False.
     """
     domains = tuple(domains)
     invariant_under = tuple(invariant_under)
@@ -77,7 +84,7 @@ def register_measure(name: str, *, domains: Iterable[str] = ("boolean",), higher
     def decorate(func):
         doc = description if description is not None else (func.__doc__ or "").strip().split("\n")[0]
         _REGISTRY[name] = Measure(name, func, domains, higher_is_more_complex, tuple(bounds), invariant_under,
-                                  slow, max_functions, doc)
+                                  slow, max_functions, doc, threads)
         return func
 
     return decorate
@@ -158,7 +165,8 @@ def compute(names, tables, domain, workers: int | None = None) -> dict[str, np.n
 
     Tables are permuted into the domain's enumeration order before each measure sees
     them; rows are processed in chunks of about 2^22 values. `workers` caps the threads
-    of the compiled kernels (default: all cores).
+    of compiled kernels, numpy measures split across threads and the processes of slow
+    per-row measures (default: all cores); it never changes a value.
     """
     measures = [get_measure(n) for n in parse_names(names)]
     for m in measures:
@@ -167,6 +175,7 @@ def compute(names, tables, domain, workers: int | None = None) -> dict[str, np.n
     b, n = canonical.shape
     out = {m.name: np.empty(b, dtype=np.float64) for m in measures}
     chunk = max(1, CHUNK_VALUES // max(n, 1))
+    threads = max(1, os.cpu_count() or 1) if workers is None else max(1, int(workers))
     from biasprobe.measures import _common
 
     previous = _set_threads(workers)
@@ -175,7 +184,7 @@ def compute(names, tables, domain, workers: int | None = None) -> dict[str, np.n
         for start in range(0, b, chunk):
             part = domain.enumerate(canonical[start:start + chunk])
             for m in measures:
-                values = np.asarray(m.func(part, domain), dtype=np.float64)
+                values = _evaluate(m, part, domain, threads)
                 if values.shape != (len(part),):
                     raise RuntimeError(f"measure {m.name!r} returned shape {values.shape}, expected ({len(part)},)")
                 out[m.name][start:start + chunk] = values
@@ -186,6 +195,22 @@ def compute(names, tables, domain, workers: int | None = None) -> dict[str, np.n
 
             numba.set_num_threads(previous)
     return out
+
+
+# Below this many rows per thread, splitting a numpy measure across threads costs more than it saves.
+MIN_ROWS_PER_THREAD = 2048
+
+
+def _evaluate(m: Measure, part: np.ndarray, domain, threads: int) -> np.ndarray:
+    """m.func on one chunk, split row-wise over `threads` threads when the measure allows it."""
+    threads = min(threads, len(part) // MIN_ROWS_PER_THREAD) if m.threads else 1
+    if threads <= 1:
+        return np.asarray(m.func(part, domain), dtype=np.float64)
+    pieces = np.array_split(np.arange(len(part)), threads)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(pool.map(lambda idx: np.asarray(m.func(part[idx[0]:idx[-1] + 1], domain), dtype=np.float64),
+                              pieces))
+    return np.concatenate(parts)
 
 
 def describe_measures() -> str:

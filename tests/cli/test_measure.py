@@ -66,7 +66,8 @@ def test_sampled_slow_measure_has_nan_and_flag(counts, tmp_path):
     (["measure", "lz", "--in", "{tmp}/missing.csv", "-o", "{dst}"], "does not exist"),
     (["measure", "lz", "--in", "{src}", "-o", "{tmp}/out.txt"], "must end in .csv or .parquet"),
     (["measure", "lz", "--in", "{src}", "-o", "{dst}", "--domain", "bool:x"], "bad domain"),
-    (["measure", "lz", "--in", "{src}", "-o", "{dst}", "--domain", "bool:6"], "more than 64 bits (domain bool:6 has 64 inputs)"),
+    (["measure", "lz", "--in", "{src}", "-o", "{dst}", "--domain", "bool:6"],
+     "more than 64 bits (domain bool:6 has 64 inputs)"),
 ])
 def test_user_errors_are_one_line_exit_2(counts, tmp_path, capsys, argv, message):
     argv = [a.format(src=counts, dst=tmp_path / "o.csv", tmp=tmp_path) for a in argv]

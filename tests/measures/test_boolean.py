@@ -183,3 +183,33 @@ class TestCircuit:
 
     def test_parity_of_7(self):
         assert self.values(parity(7), 7)[0] == 7 * 64 - 1
+
+
+def test_lz_phrases_of_the_hand_cases():
+    """Forward parses: 1|0|000... = 3; 0|00..01 = 2; x_1 = 0|0..01|1..1 = 3; x_7 = 0|1|0101... = 3."""
+    cases = [single_point(7, 0), single_point(7, 127), dictator(7, 0), dictator(7, 6), majority(7)]
+    out = compute("lz_phrases", np.concatenate(cases), BOOL7)["lz_phrases"]
+    assert out.tolist() == [3, 2, 3, 3, 10]
+
+
+@pytest.mark.parametrize("name", ["zlib", "bz2", "lzma"])
+def test_compressors_read_the_table_msb_first_in_enumeration_order(name):
+    """Sizes equal the compressor's output on bytes packed by hand: input 8k+i is bit 7-i of byte k."""
+    import bz2
+    import lzma
+    import zlib
+
+    from biasprobe.measures.compression import LZMA_FILTERS
+
+    compress = {"zlib": lambda b: zlib.compress(b, 9), "bz2": lambda b: bz2.compress(b, 9),
+                "lzma": lambda b: lzma.compress(b, format=lzma.FORMAT_RAW, filters=LZMA_FILTERS)}[name]
+    hand = [bytes(16), b"\xff" * 16, bytes(8) + b"\xff" * 8, b"\x55" * 16,
+            bytes(0x69 if bin(k).count("1") % 2 == 0 else 0x96 for k in range(16)), b"\x80" + bytes(15)]
+    tables = np.concatenate([np.zeros((1, 128), np.uint8), np.ones((1, 128), np.uint8), dictator(7, 0),
+                             dictator(7, 6), parity(7), single_point(7, 0)])
+    out = compute(name, tables, BOOL7)[name]
+    assert out.tolist() == [len(compress(b)) for b in hand]
+    assert out[4] > out[0]  # a constant compresses better than parity
+    # Read in Gray order, x_7 at input k ^ (k >> 1) is bit 0 xor bit 1 of k: 0110 0110 ... = 0x66 bytes.
+    gray = compute(name, dictator(7, 6), parse_domain("bool:7@gray"))[name]
+    assert gray[0] == len(compress(b"\x66" * 16))

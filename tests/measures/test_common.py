@@ -1,4 +1,4 @@
-"""Common tests parametrised over the registry: every measure, built-in or plug-in, is checked without writing a test."""
+"""Common tests parametrised over the registry: every measure, built-in or plug-in, is checked without a new test."""
 
 from __future__ import annotations
 

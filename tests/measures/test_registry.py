@@ -1,10 +1,9 @@
-"""Registry behaviour: errors a user can cause, lazy entry-point plug-ins, measure_table's distinct/sampled evaluation."""
+"""Registry behaviour: user errors, lazy entry-point plug-ins, measure_table's distinct and sampled evaluation."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -189,3 +188,22 @@ def test_slow_measure_in_two_processes_matches_one():
     two = compute("boolean", tables, domain, workers=2)["boolean"]
     np.testing.assert_array_equal(one, two)
     assert two[-1] == 31
+
+
+def test_threaded_measures_give_the_same_values_split_or_not(monkeypatch):
+    """Measures declaring threads=True are split row-wise over threads by compute; nothing may change."""
+    from biasprobe.measures import get_measure, list_measures
+
+    monkeypatch.setattr(registry, "MIN_ROWS_PER_THREAD", 3)
+    rng = np.random.default_rng(12)
+    cases = {"boolean": (parse_domain("bool:5"), rng.integers(0, 2, (23, 32)).astype(np.uint8)),
+             "grid": (parse_domain("grid:2:6"), rng.standard_normal((23, 36))),
+             "cloud": (parse_domain("gauss:2:30"), rng.standard_normal((23, 30)))}
+    threaded = [n for n in list_measures() if get_measure(n).threads]
+    assert {"sensitivity", "gc", "mean_frequency"} <= set(threaded)
+    for name in threaded:
+        for family in get_measure(name).domains:
+            domain, tables = cases[family]
+            one = compute(name, tables, domain, workers=1)[name]
+            three = compute(name, tables, domain, workers=3)[name]
+            np.testing.assert_array_equal(one, three, err_msg=name)
