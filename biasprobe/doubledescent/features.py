@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from biasprobe.doubledescent.linear import min_norm_solve, ridge_solve
+from biasprobe.doubledescent.linear import min_norm_gram, min_norm_solve, ridge_solve
 from biasprobe.errors import UserError
 
 
@@ -59,7 +59,7 @@ def random_features_sweep(d: int, n: int, n_features, seeds: int, ridges=(0.0,),
         for big_n in n_features:
             phi, phi_test = phi_all[:, :big_n], phi_test_all[:, :big_n]
             for lam in ridges:
-                coef = ridge_solve(phi, y, n * big_n * lam / d)
+                coef = min_norm_gram(phi, y) if lam == 0 else ridge_solve(phi, y, n * big_n * lam / d)
                 rows.append((s, d, n, int(big_n), big_n / d, n / d, float(lam),
                              float(np.mean((phi_test @ coef - f_test) ** 2)),
                              float(np.mean((phi @ coef - y) ** 2)), float(np.sum(coef**2))))

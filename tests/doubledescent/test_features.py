@@ -63,3 +63,13 @@ def test_ridge_lowers_the_peak():
     df = F.random_features_sweep(20, 60, [60], seeds=2, ridges=(0.0, 0.1), tau2=0.2, n_test=200)
     risk = df.groupby("ridge").risk.mean()
     assert risk[0.1] < 0.5 * risk[0.0]
+
+
+@pytest.mark.parametrize("big_n", [20, 39, 40, 41, 400])
+def test_gram_route_equals_pinv_for_relu_features(big_n):
+    from biasprobe.doubledescent.linear import min_norm_gram
+
+    rng = np.random.default_rng(big_n)
+    phi = F.relu_features(F.sphere(rng, 40, 15), F.sphere(rng, big_n, 15))
+    y = rng.standard_normal(40)
+    np.testing.assert_allclose(min_norm_gram(phi, y), np.linalg.pinv(phi) @ y, rtol=1e-5, atol=1e-7)

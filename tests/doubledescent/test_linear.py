@@ -27,7 +27,7 @@ def test_min_norm_rank_deficient_equals_pinv():
 def test_gaussian_fast_path_equals_pinv(p):
     rng = np.random.default_rng(p)
     x, y = rng.standard_normal((40, p)), rng.standard_normal(40)
-    np.testing.assert_allclose(L._min_norm_gaussian(x, y), np.linalg.pinv(x) @ y, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(L.min_norm_gram(x, y), np.linalg.pinv(x) @ y, rtol=1e-6, atol=1e-8)
 
 
 def test_ridge_primal_dual_and_small_penalty_limit():
