@@ -42,15 +42,21 @@ def hex_digits(n_bits: int) -> int:
     return (n_bits + 3) // 4
 
 
+_HEX_PAIRS = np.array([f"{i:02x}".encode() for i in range(256)], dtype="S2")
+
+
 def to_hex(words: np.ndarray, n_bits: int) -> list[str]:
-    """(B, W) packed words -> hex strings of ceil(N/4) digits."""
-    words = np.asarray(words, dtype=np.uint64)
+    """(B, W) packed words -> hex strings of ceil(N/4) digits (vectorised: a byte -> two-digit lookup)."""
+    words = np.ascontiguousarray(words, dtype=np.uint64)
+    if words.ndim != 2:
+        raise ValueError("to_hex needs a (B, W) array of packed words")
+    b, w = words.shape
     digits = hex_digits(n_bits)
-    out = []
-    for row in words:
-        text = "".join(f"{int(x):016x}" for x in row)
-        out.append(text[len(text) - digits :])
-    return out
+    if b == 0:
+        return []
+    raw = words.astype(">u8").view(np.uint8).reshape(b, 8 * w)
+    chars = _HEX_PAIRS[raw].view("S1").reshape(b, 16 * w)[:, 16 * w - digits :]
+    return np.ascontiguousarray(chars).view(f"S{digits}").reshape(b).astype(f"U{digits}").tolist()
 
 
 def from_hex(names, n_bits: int) -> np.ndarray:
