@@ -12,7 +12,7 @@ import scipy.stats
 from biasprobe.domains import parse_domain
 from biasprobe.measures import compute
 from biasprobe.measures.boolean import walsh
-from measure_helpers import coords, dictator, majority, parity, single_point
+from measure_helpers import coords, dictator, majority, parity, single_point, table
 
 N7 = 128
 BOOL7 = parse_domain("bool:7")
@@ -210,6 +210,9 @@ def test_compressors_read_the_table_msb_first_in_enumeration_order(name):
     out = compute(name, tables, BOOL7)[name]
     assert out.tolist() == [len(compress(b)) for b in hand]
     assert out[4] > out[0]  # a constant compresses better than parity
-    # Read in Gray order, x_7 at input k ^ (k >> 1) is bit 0 xor bit 1 of k: 0110 0110 ... = 0x66 bytes.
-    gray = compute(name, dictator(7, 6), parse_domain("bool:7@gray"))[name]
-    assert gray[0] == len(compress(b"\x66" * 16))
+    # f(i) = parity of i >> 2, read in Gray order (input k ^ (k >> 1) at step k), is bit 2 of k: 00001111...
+    f = table([bin(i >> 2).count("1") % 2 for i in range(128)])
+    assert np.packbits(f[0, [k ^ (k >> 1) for k in range(128)]]).tobytes() == b"\x0f" * 16
+    gray = compute(name, f, parse_domain("bool:7@gray"))[name][0]
+    lex = compute(name, f, BOOL7)[name][0]
+    assert gray == len(compress(b"\x0f" * 16)) != lex
