@@ -77,7 +77,9 @@ def run(args) -> int:
 
     counts = sample_counts(prior, domain, samples=samples, seed=seed, batch_size=batch, workers=workers,
                            device=args.device, progress=not args.no_progress and sys.stderr.isatty())
-    frame = counts.to_frame()
+    frame = None
+    if measures or out_path is None:
+        frame = counts.to_frame() if out_path is not None else _frame(counts, 0, 10)
     if measures:
         frame = measure_table(frame, measures, domain)
     summary = (f"{counts.samples} samples of {prior.label()} on {domain}: {counts.distinct} distinct functions,"
@@ -87,14 +89,46 @@ def run(args) -> int:
         print(summary)
         print(frame.head(10).to_string(index=False))
         return 0
-    if FORMATS[out_path.suffix.lower()] == "parquet":
-        frame.to_parquet(out_path, index=False)
-    else:
-        frame.to_csv(out_path, index=False)
+    write_table(counts, frame, out_path)
     sidecar = out_path.with_name(out_path.name + ".json")
     sidecar.write_text(json.dumps(provenance(counts, measures), indent=2) + "\n")
     print(f"{summary}\nwrote {out_path} and {sidecar}", file=sys.stderr)
     return 0
+
+
+CHUNK = 1 << 20  # rows per write when no measures are added: hex names never all in memory at once
+
+
+def _frame(counts, start: int, stop: int):
+    import pandas as pd
+
+    from biasprobe.tables import to_hex
+
+    return pd.DataFrame({"function": to_hex(counts.words[start:stop], counts.n_bits),
+                         "count": counts.counts[start:stop]})
+
+
+def write_table(counts, frame, path: Path) -> None:
+    """Write `frame`, or (frame None) the counts in chunks of CHUNK rows, as CSV or Parquet."""
+    parquet = FORMATS[path.suffix.lower()] == "parquet"
+    if frame is not None:
+        frame.to_parquet(path, index=False) if parquet else frame.to_csv(path, index=False)
+        return
+    chunks = (_frame(counts, i, i + CHUNK) for i in range(0, max(counts.distinct, 1), CHUNK))
+    if parquet:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        writer = None
+        for chunk in chunks:
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            writer = writer or pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+        writer.close()
+    else:
+        with open(path, "w", newline="") as fh:
+            for i, chunk in enumerate(chunks):
+                chunk.to_csv(fh, index=False, header=i == 0)
 
 
 def _measure_table():

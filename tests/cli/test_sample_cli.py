@@ -79,3 +79,17 @@ def test_user_errors_are_one_line_exit_2(argv, fragment, capsys):
     assert rc == 2
     assert fragment in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_chunked_writing_equals_one_frame(tmp_path, monkeypatch):
+    from biasprobe.commands import sample as sample_cmd
+
+    monkeypatch.setattr(sample_cmd, "CHUNK", 7)
+    args = ["sample", "counting", "--domain", "bool:3", "--samples", "500", "--no-progress"]
+    assert main(args + ["-o", str(tmp_path / "c.csv")]) == 0
+    assert main(args + ["-o", str(tmp_path / "c.parquet")]) == 0
+    a = pd.read_csv(tmp_path / "c.csv", dtype={"function": str})
+    b = pd.read_parquet(tmp_path / "c.parquet")
+    assert len(a) > 7 * 3 and a["count"].sum() == 500
+    assert a.equals(b)
+    assert a["function"].str.len().eq(2).all()
