@@ -218,7 +218,7 @@ def describe_measures() -> str:
     lines = []
     for name in list_measures():
         m = _REGISTRY[name]
-        lo, hi = (_bound_text(b) for b in m.bounds)
+        lo, hi = _bound_text(m.bounds[0], "-inf"), _bound_text(m.bounds[1], "inf")
         direction = "higher = more complex" if m.higher_is_more_complex else "higher = simpler"
         extra = f"; slow: sampled, default {m.max_functions} functions" if m.slow else ""
         lines.append(f"  {name:17s} {m.description}")
@@ -228,9 +228,9 @@ def describe_measures() -> str:
     return "\n".join(lines)
 
 
-def _bound_text(b: Bound) -> str:
+def _bound_text(b: Bound, unbounded: str) -> str:
     if b is None:
-        return "-"
+        return unbounded
     if callable(b):
         return (b.__doc__ or b.__name__).strip()
     return f"{b:g}"
