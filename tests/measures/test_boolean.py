@@ -216,3 +216,51 @@ def test_compressors_read_the_table_msb_first_in_enumeration_order(name):
     gray = compute(name, f, parse_domain("bool:7@gray"))[name][0]
     lex = compute(name, f, BOOL7)[name][0]
     assert gray == len(compress(b"\x0f" * 16)) != lex
+
+
+def exact_min_literals(f: tuple[int, ...], n: int) -> int:
+    """Fewest literals in any sum of products of f, by exhaustive search over all 3^n cubes (tiny n only)."""
+    from functools import lru_cache
+    from itertools import product
+
+    ones = [i for i in range(1 << n) if f[i]]
+    if len(ones) in (0, 1 << n):
+        return 0
+    position = {m: k for k, m in enumerate(ones)}
+    implicants = []
+    for spec in product((0, 1, None), repeat=n):
+        points = [i for i in range(1 << n) if all(s is None or (i >> (n - 1 - j)) & 1 == s for j, s in enumerate(spec))]
+        if all(f[i] for i in points):
+            implicants.append((sum(s is not None for s in spec), sum(1 << position[i] for i in points)))
+    full = (1 << len(ones)) - 1
+
+    @lru_cache(maxsize=None)
+    def cover(done: int) -> int:
+        if done == full:
+            return 0
+        first = next(k for k in range(len(ones)) if not done >> k & 1)
+        return min(cost + cover(done | mask) for cost, mask in implicants if mask >> first & 1)
+
+    return cover(0)
+
+
+def exact_ops(f, n):
+    """An SOP with L literals has L - 1 two-input gates (sum of (literals - 1) ANDs, terms - 1 ORs)."""
+    best = min(exact_min_literals(f, n), exact_min_literals(tuple(1 - x for x in f), n))
+    return max(best - 1, 0)
+
+
+def test_circuit_is_exactly_minimal_on_every_3_input_function():
+    from itertools import product
+
+    functions = list(product((0, 1), repeat=8))
+    out = compute("boolean", np.array(functions, dtype=np.uint8), parse_domain("bool:3"), workers=1)["boolean"]
+    assert out.tolist() == [exact_ops(f, 3) for f in functions]
+
+
+@pytest.mark.slow
+def test_circuit_is_exactly_minimal_on_random_4_input_functions():
+    rng = np.random.default_rng(0)
+    functions = [tuple(int(v) for v in rng.integers(0, 2, 16)) for _ in range(200)]
+    out = compute("boolean", np.array(functions, dtype=np.uint8), parse_domain("bool:4"), workers=1)["boolean"]
+    assert out.tolist() == [exact_ops(f, 4) for f in functions]
