@@ -17,10 +17,10 @@ FAMILIES = ("boolean", "grid", "cloud")
 ENTRY_POINT_GROUP = "biasprobe.measures"
 
 # The transformations a measure may declare itself invariant under. Each acts on a
-# CANONICAL table of a lex-ordered domain (tests/measures/test_common.py applies them).
+# CANONICAL table of a lex-ordered domain (tests/measures/common_checks.py applies them).
 INVARIANCES = {
     "complement": "negated outputs (Boolean f -> 1-f; real y -> -y)",
-    "reverse": "the enumeration read backwards",
+    "reverse": "the table read backwards (on a lex-ordered lattice: every coordinate reflected)",
     "permute_inputs": "a permutation of the input coordinates",
     "flip_inputs": "reflection of input coordinates (Boolean x_i -> 1-x_i; grid: mirror an axis)",
     "enumeration": "another enumeration order (@gray, @perm): only the canonical structure is used",
