@@ -70,7 +70,7 @@ def register_measure(name: str, *, domains: Iterable[str] = ("boolean",), higher
     """Decorator registering `func(tables, domain) -> (B,) float64` under `name` with its metadata.
 
     `bounds` entries are numbers, None (unbounded) or callables of the domain (e.g. `lambda d: d.n_points`).
-    `slow` measures are sampled by measure_table (`max_functions` by default). `threads=True`
+    `slow` measures are sampled by measure_table (`max_functions` by default, None: all). `threads=True`
     lets compute split a batch across threads: only for row-wise functions that release the
     GIL (vectorised numpy); compiled-parallel or process-parallel measures leave it False.
     """
@@ -82,6 +82,10 @@ def register_measure(name: str, *, domains: Iterable[str] = ("boolean",), higher
                          f"families {FAMILIES}, invariances {tuple(INVARIANCES)}")
 
     def decorate(func):
+        old = _REGISTRY.get(name)
+        if old is not None and (old.func.__module__, old.func.__qualname__) != (func.__module__, func.__qualname__):
+            raise UserError(f"measure {name!r} from {func.__module__} clashes with the one from "
+                            f"{old.func.__module__}; register it under another name")
         doc = description if description is not None else (func.__doc__ or "").strip().split("\n")[0]
         _REGISTRY[name] = Measure(name, func, domains, higher_is_more_complex, tuple(bounds), invariant_under,
                                   slow, max_functions, doc, threads)

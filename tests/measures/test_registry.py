@@ -207,3 +207,14 @@ def test_threaded_measures_give_the_same_values_split_or_not(monkeypatch):
             one = compute(name, tables, domain, workers=1)[name]
             three = compute(name, tables, domain, workers=3)[name]
             np.testing.assert_array_equal(one, three, err_msg=name)
+
+
+def test_a_name_clash_is_refused_but_reimport_is_fine():
+    from biasprobe.measures import register_measure
+    from biasprobe.measures.boolean import lz
+
+    with pytest.raises(UserError, match="measure 'lz' from .* clashes with the one from biasprobe.measures.boolean"):
+        register_measure("lz")(lambda tables, domain: tables.sum(axis=1))
+    register_measure("lz", domains=("boolean", "grid"), bounds=get_measure("lz").bounds,
+                     invariant_under=get_measure("lz").invariant_under)(lz)  # same function: a re-import
+    assert get_measure("lz").func is lz
