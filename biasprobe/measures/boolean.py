@@ -15,11 +15,6 @@ from biasprobe.measures.registry import register_measure
 ORDER_FREE = ("complement", "reverse", "permute_inputs", "flip_inputs", "enumeration")
 
 
-def log2_n(domain) -> float:
-    """log2 N"""
-    return float(np.log2(domain.n_points))
-
-
 def n_points(domain) -> float:
     """N"""
     return float(domain.n_points)
