@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -89,6 +90,7 @@ def run(out_dir: Path | None = None, quick: bool = False) -> dict:
     startup = _startup_seconds(3)
 
     figures = {
+        "load_average_1min": round(os.getloadavg()[0], 2),  # other work on the machine skews the 2-core figure
         "distinct_functions": int(len(tables)),
         "cores": int(cores),
         "klz_per_s_all_cores": round(klz_all),
@@ -110,7 +112,8 @@ def markdown(f: dict) -> str:
     lines = [
         "## Measures",
         "",
-        f"K_LZ (both directions) on {f['distinct_functions']:,} distinct random 128-bit functions, medians of repeats:",
+        f"K_LZ (both directions) on {f['distinct_functions']:,} distinct random 128-bit functions, medians of repeats "
+        f"(1-min load average {f['load_average_1min']} on {f['cores']} cores):",
         "",
         "| what | functions/s |",
         "|---|---:|",

@@ -14,6 +14,7 @@ symbol. Strings of up to 128 bits (the 7-input case) take a path with two scalar
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -172,4 +173,10 @@ def phrase_counts(bits: np.ndarray, both: bool = True) -> np.ndarray:
     n = bits.shape[1]
     use8 = n % 8 == 0 and n > 0
     bits8 = bits.view(np.uint64) if use8 else np.zeros((bits.shape[0], 1), np.uint64)
-    return _batch(bits, bits8, use8, both)
+    # Hand out blocks a few at a time rather than one equal share per thread, so a core
+    # slowed by another process does not leave the other idle at the end.
+    previous = numba.set_parallel_chunksize(4)
+    try:
+        return _batch(bits, bits8, use8, both)
+    finally:
+        numba.set_parallel_chunksize(previous)
