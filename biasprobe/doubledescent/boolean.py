@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from biasprobe.doubledescent.datasets import flip_labels
-from biasprobe.doubledescent.mlp import TrainConfig, train_members
+from biasprobe.doubledescent.mlp import TrainConfig, map_tasks, train_members
 from biasprobe.errors import UserError, unknown_name
 
 
@@ -53,16 +53,34 @@ def train_split(n_points: int, n_train: int, seed: int) -> np.ndarray:
     return mask
 
 
+def _train_width(width: int, domain_spec: str, mask: list[bool], labels: list[list[int]], member_seeds: list[int],
+                 config: dict) -> dict:
+    """Train every member at one width; return the learned truth tables on all inputs (plain lists, cheap to send)."""
+    from biasprobe.domains import parse_domain
+
+    x_all = parse_domain(domain_spec).points
+    result = train_members(x_all[np.asarray(mask)], np.asarray(labels), width, member_seeds, TrainConfig(**config),
+                           x_eval={"all": x_all}, outputs=1)
+    out = result["outputs"]["all"][..., 0]
+    return {"params": int(result["params"]), "nonfinite": int((~np.isfinite(out)).sum()),
+            "bits": (out > 0).astype(np.uint8).tolist()}
+
+
 def width_sweep(target: str, widths, seeds: int, noises=(0.0,), n_train: int = 64, domain_spec: str = "bool:7",
-                measures=("lz", "entropy", "sensitivity"), config: TrainConfig = TrainConfig(), seed: int = 0) -> pd.DataFrame:
+                measures=("lz", "entropy", "sensitivity"), config: TrainConfig = TrainConfig(), workers: int = 1,
+                seed: int = 0) -> pd.DataFrame:
     """Train MLPs n → w → w → 1 for every width w, seed and label-noise fraction; measure what they learned.
 
-    The training inputs are one seeded half (by default) of the cube; a noise fraction f flips exactly
-    round(f·n_train) training labels (chosen per seed). After training, every network is evaluated on
-    all inputs, thresholded at 0 (REFERENCES.md §1), and the resulting truth table is measured with
-    the registered measures. Rows carry train error on the labels trained on, test error on the
-    held-out inputs against the clean target, and the measures (with the target's own as `target_*`).
+    The training inputs are one seeded subset of `n_train` inputs (half the cube by default), shared
+    by every width and seed; a noise fraction f flips exactly round(f·n_train) training labels
+    (chosen per seed). After training, every network is evaluated on all inputs and thresholded
+    at 0 (REFERENCES.md §1); its truth table is measured with the registered measures
+    (`biasprobe.measures.compute`). Rows carry the train error on the labels trained on, the test
+    error on the held-out inputs against the clean target, the error on all inputs, the learned
+    function's hex name, its measures and the target's (`target_*`).
     """
+    from dataclasses import asdict
+
     from biasprobe.domains import parse_domain
     from biasprobe.measures import compute as compute_measures
     from biasprobe.tables import bits_to_hex
@@ -72,28 +90,27 @@ def width_sweep(target: str, widths, seeds: int, noises=(0.0,), n_train: int = 6
         raise UserError(f"the Boolean bridge needs a Boolean domain, got {domain_spec!r}")
     table = target_table(target, domain)
     mask = train_split(domain.n_points, n_train, seed)
-    x_all = domain.points
     target_measures = compute_measures(list(measures), table[None, :], domain)
     members = []  # (seed index, noise, labels)
     for s, ss in enumerate(np.random.SeedSequence([seed, 7]).spawn(seeds)):
+        streams = ss.spawn(len(noises))
         for k, noise in enumerate(noises):
-            rng = np.random.default_rng(ss.spawn(len(noises))[k])
-            labels, _ = flip_labels(table[mask], noise, 2, rng)
+            labels, _ = flip_labels(table[mask], noise, 2, np.random.default_rng(streams[k]))
             members.append((s, float(noise), labels))
     labels = np.stack([m[2] for m in members])
-    member_seeds = [seed * 1_000_003 + 7919 * m[0] + 1 for m in members]  # same init for a seed at every noise level
+    member_seeds = [seed * 1_000_003 + 7919 * m[0] + 1 for m in members]  # the same init for a seed at every noise
+    tasks = [{"width": int(w), "domain_spec": domain_spec, "mask": mask.tolist(), "labels": labels.tolist(),
+              "member_seeds": member_seeds, "config": asdict(config)} for w in widths]
     rows = []
-    for width in widths:
-        result = train_members(x_all[mask], labels, int(width), member_seeds, config, x_eval={"all": x_all}, outputs=1)
-        out = result["outputs"]["all"][..., 0]
-        if not np.isfinite(out).all():
-            raise RuntimeError(f"non-finite network outputs at width {width}; lower the learning rate")
-        bits = (out > 0).astype(np.uint8)
+    for width, result in zip(widths, map_tasks(_train_width, tasks, workers)):
+        if result["nonfinite"]:
+            raise RuntimeError(f"{result['nonfinite']} non-finite network outputs at width {width}; lower the learning rate")
+        bits = np.asarray(result["bits"], dtype=np.uint8)
         values = compute_measures(list(measures), bits, domain)
         hexes = bits_to_hex(bits)
         for m, (s, noise, lab) in enumerate(members):
             wrong = bits[m] != table
-            rows.append({"target": target, "width": int(width), "params": int(result["params"]), "seed": s,
+            rows.append({"target": target, "width": int(width), "params": result["params"], "seed": s,
                          "noise": noise, "train_error": float(np.mean(bits[m][mask] != lab)),
                          "test_error": float(np.mean(wrong[~mask])), "error_all": float(np.mean(wrong)),
                          "function": hexes[m],

@@ -156,3 +156,22 @@ def train_members(x: np.ndarray, labels: np.ndarray, width: int, seeds, config: 
                          for k, v in x_eval.items()}
     return {"history": history, "final": history[-1], "outputs": final_out, "params": sum(
         a * b + b for a, b in zip(sizes[:-1], sizes[1:]))}
+
+
+def map_tasks(func, tasks: list[dict], workers: int = 1) -> list:
+    """func(**task) for every task, in order; with workers > 1, in that many spawned single-threaded processes.
+
+    Training these small MLPs is dominated by per-step overhead, so two intra-op threads barely
+    help (and spin badly on a busy machine); two processes, one thread each, use both cores fully.
+    Tasks are independent and seeded, so the result does not depend on `workers`. `func` must be
+    importable (a module-level function) for the spawned workers.
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        return [func(**t) for t in tasks]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(func, **t) for t in tasks]
+        return [f.result() for f in futures]
