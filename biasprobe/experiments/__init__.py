@@ -178,6 +178,15 @@ def store_cached(path: Path, tables: dict) -> None:
     tmp.rename(path)
 
 
+def load_tables(exp: Experiment | str, scale: str = "default", seed: int | None = None,
+                cache_root: Path | str | None = None) -> dict | None:
+    """The cached compute output of an experiment at a scale (None if it has not been computed): for notebooks."""
+    exp = get_experiment(exp) if isinstance(exp, str) else exp
+    config = exp.config(scale)
+    key = cache_key(exp, config, exp.seed if seed is None else int(seed))
+    return load_cached(_cache_path(exp, key, Path(cache_root) if cache_root is not None else cache_dir()))
+
+
 # ---- provenance -----------------------------------------------------------------------------
 
 def package_versions() -> dict[str, str]:

@@ -35,12 +35,13 @@ def convention(prior) -> str:
     sb = getattr(prior, "sigma_b", None)
     if sw is None:
         return ""
-    dist = "U" if getattr(prior, "weights", "gaussian") == "uniform" else "N"
-    w = f"W ~ {dist}(0, {sw:.3g}^2/fan_in)"
+    # "U(var ...)": uniform with mean 0 and that variance (the same variance as the gaussian convention)
+    law = (lambda v: f"U(var {v})") if getattr(prior, "weights", "gaussian") == "uniform" else (lambda v: f"N(0, {v})")
+    w = f"W ~ {law(f'{sw:.3g}^2/fan_in')}"
     if not getattr(prior, "bias", True) or sb == 0:
         return f"{w}, no bias"
     bdiv = "/fan_in" if getattr(prior, "bias_scaling", "fixed") == "fan_in" else ""
-    return f"{w}, b ~ {dist}(0, {sb:.3g}^2{bdiv})"
+    return f"{w}, b ~ {law(f'{sb:.3g}^2{bdiv}')}"
 
 
 def sample_functions(spec: dict, domain, samples: int, seed: int):

@@ -1,0 +1,117 @@
+"""The simplicity-bias experiments at quick scale: artifacts, provenance, and the perceptron/counting oracles."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from biasprobe import experiments as ex
+
+MINE = ["entropy-bias", "probability-vs-complexity", "measure-agreement", "order-to-chaos",
+        "enumeration-and-encoding", "continuous-inputs"]
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    root = tmp_path_factory.mktemp("quick")
+    records = ex.run(MINE, scale="quick", results_dir=root / "results", cache_root=root / "cache",
+                     log=lambda *_: None)
+    return root, records
+
+
+def _check_artifacts(results: "pathlib.Path", names):
+    readme = (results / "README.md").read_text()
+    for name in names:
+        exp = ex.get_experiment(name)
+        prov = json.loads((results / name / "provenance.json").read_text())
+        assert prov["experiment"] == name and prov["scale"] == "quick" and prov["seed"] == exp.seed
+        assert prov["config"] == exp.config("quick")
+        assert prov["versions"]["biasprobe"] and prov["versions"]["numpy"]
+        assert prov["wall_time_s"]["compute"] >= 0 and isinstance(prov["cache"]["hit"], bool)
+        assert prov["artifacts"], name
+        assert f"## {name}" in readme
+        for art in prov["artifacts"]:
+            assert art["caption"].endswith(".") and art["caption"] in readme
+            exts = ("csv", "md", "tex") if art["kind"] == "table" else ("png", "pdf")
+            for e in exts:
+                assert (results / name / f"{art['name']}.{e}").stat().st_size > 100, (name, art["name"], e)
+            if art["kind"] == "table":
+                df = pd.read_csv(results / name / f"{art['name']}.csv")
+                assert len(df) == art["rows"] > 0
+                if art["n"]:
+                    assert (df[art["n"]] > 0).all()
+            else:
+                assert f"({name}/{art['name']}.png)" in readme
+
+
+def test_quick_scale_writes_every_artifact(quick):
+    root, records = quick
+    assert [r.name for r in records] == MINE and not any(r.cache_hit for r in records)
+    _check_artifacts(root / "results", MINE)
+
+
+def _ones(root, label, domain="bool:7"):
+    tables = ex.load_tables("entropy-bias", scale="quick", cache_root=root / "cache")
+    h = tables["ones"].query("prior == @label and domain == @domain").sort_values("ones")
+    return h["count"].to_numpy()
+
+
+def test_perceptron_without_bias_matches_uniform_law(quick):
+    root, _ = quick
+    c = _ones(root, "perceptron, no bias")
+    n = c.sum()
+    assert c[128] == 0  # the origin maps to 0, so the all-ones function is impossible
+    # exact law: P(T = t) = 1/128 for t < 128 (Mingard et al. 2019)
+    assert stats.chisquare(c[:128], np.full(128, n / 128)).pvalue > 1e-3
+    covered = [stats.binomtest(int(k), int(n)).proportion_ci(0.95, method="wilson") for k in c[:128]]
+    inside = np.mean([ci.low <= 1 / 128 <= ci.high for ci in covered])
+    assert inside >= 0.88  # 95% bands; expected coverage 0.95, sd about 0.02 over 128 bins
+    # on pm1:7 a bias-free perceptron is odd, so T = 64 always
+    c = _ones(root, "perceptron, no bias", "pm1:7")
+    assert c[64] == c.sum()
+
+
+def test_counting_row_matches_binomial(quick):
+    root, _ = quick
+    c = _ones(root, "counting")
+    n = c.sum()
+    expected = n * stats.binom.pmf(np.arange(129), 128, 0.5)
+    # pool the tails so every bin expects at least 5
+    keep = expected >= 5
+    obs = np.append(c[keep], c[~keep].sum())
+    exp_ = np.append(expected[keep], expected[~keep].sum())
+    assert stats.chisquare(obs, exp_ * obs.sum() / exp_.sum()).pvalue > 1e-3
+    summary = pd.read_csv(root / "results" / "entropy-bias" / "summary.csv")
+    row = summary.query("prior == 'counting' and domain == 'bool:7'").iloc[0]
+    h = lambda p: 0.0 if p in (0, 1) else -(p * math.log2(p) + (1 - p) * math.log2(1 - p))  # noqa: E731
+    exact_entropy = sum(math.comb(128, t) / 2**128 * h(t / 128) for t in range(129))
+    assert row["mean_entropy_lo"] <= exact_entropy <= row["mean_entropy_hi"]
+    assert row["p_constant"] == 0 and row["n"] == n
+    # plug-in KL of an exact binomial sample is only its small-sample bias: about (bins - 1) / (2 n ln 2)
+    assert row["kl_bits"] < 5 * 20 / (2 * n * math.log(2))
+
+
+def test_rerender_is_byte_identical(quick, tmp_path):
+    root, _ = quick
+    for d in ("a", "b"):
+        rec = ex.run(["entropy-bias", "order-to-chaos"], scale="quick", results_dir=tmp_path / d,
+                     cache_root=root / "cache", log=lambda *_: None)
+        assert all(r.cache_hit for r in rec)
+    for name in ("entropy-bias", "order-to-chaos"):
+        for f in sorted((tmp_path / "a" / name).iterdir()):
+            if f.suffix in (".png", ".pdf", ".csv", ".md", ".tex"):
+                assert f.read_bytes() == (tmp_path / "b" / name / f.name).read_bytes(), f.name
+        for f in sorted((tmp_path / "a" / name).iterdir()):
+            if f.suffix in (".png", ".pdf"):
+                assert f.read_bytes() == (root / "results" / name / f.name).read_bytes(), f.name
+
+
+@pytest.mark.slow
+def test_every_discovered_experiment_at_quick_scale(tmp_path):
+    names = list(ex.discover())
+    ex.run("all", scale="quick", results_dir=tmp_path / "results", cache_root=tmp_path / "cache",
+           log=lambda *_: None)
+    _check_artifacts(tmp_path / "results", names)
