@@ -60,7 +60,9 @@ def render(tables, config: dict, out) -> None:
                             label=f"{noise:.0%} noise")
         ref = runs[runs.target == target].iloc[0]
         for ax, m in zip(row[1:], shown):
-            ax.axhline(ref[f"target_{m}"], color="k", lw=0.9, ls=":", label="target")
+            # A line over the width range (not axhline) so the target's value always lies inside the y limits.
+            ax.plot([min(config["widths"]), max(config["widths"])], [ref[f"target_{m}"]] * 2, color="k", lw=0.9,
+                    ls=":", label="target")
             ax.set_title(f"{target}: {m} of the learned function")
         row[0].set_title(f"{target}: error (train on {config['n_train']} of 128 inputs)")
         for ax in row:
