@@ -6,7 +6,12 @@ import numpy as np
 
 from biasprobe.errors import UserError
 from biasprobe.measures.registry import parse_names, compute, get_measure
-from biasprobe.tables import hex_to_bits
+from biasprobe.tables import hex_digits, hex_to_bits
+
+# ASCII code -> hex digit value, 255 for anything else.
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16)
+_NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
 
 
 def measure_table(frame, names, domain, *, sample: int | None = None, seed: int = 0, workers: int | None = None,
@@ -30,12 +35,9 @@ def measure_table(frame, names, domain, *, sample: int | None = None, seed: int 
         raise UserError(f"the table has no {column!r} column (columns: {', '.join(map(str, frame.columns))})")
     if sample is not None and sample < 0:
         raise UserError(f"sample must be >= 0, got {sample}")
-    keys = frame[column].astype(str).str.strip().str.lower().to_numpy()
+    keys = _keys(frame[column])
     distinct, inverse = np.unique(keys, return_inverse=True)
-    try:
-        bits = hex_to_bits(list(distinct), domain.n_points)
-    except UserError as err:
-        raise UserError(f"{err} (domain {domain} has {domain.n_points} inputs)") from None
+    bits = _decode(distinct, domain)
     tables = bits if domain.is_boolean else 2.0 * bits - 1.0
     out = frame.copy()
     fast = [m.name for m in measures if not m.slow]
@@ -56,3 +58,32 @@ def measure_table(frame, names, domain, *, sample: int | None = None, seed: int 
         out[m.name] = values[inverse]
         out[f"{m.name}_measured"] = measured[inverse]
     return out
+
+
+def _keys(column) -> np.ndarray:
+    """Normalised names as a fixed-width bytes array (fast to sort); unicode only if not plain ASCII."""
+    text = column.astype(str).str.strip().str.lower()
+    try:
+        return text.to_numpy().astype("S")
+    except UnicodeEncodeError:
+        return text.to_numpy().astype("U")
+
+
+def _decode(names: np.ndarray, domain) -> np.ndarray:
+    """Distinct hex names -> (D, N) canonical bits: vectorised when every name is exactly N/4 plain hex digits."""
+    n = domain.n_points
+    digits = hex_digits(n)
+    if names.dtype.kind == "S" and names.dtype.itemsize == digits and len(names):
+        nibbles = _NIBBLE[np.frombuffer(names.tobytes(), np.uint8).reshape(len(names), digits)]
+        if (nibbles != 255).all():
+            if digits % 2:  # a leading zero nibble makes whole bytes
+                nibbles = np.concatenate([np.zeros((len(names), 1), np.uint8), nibbles], axis=1)
+            bits = np.unpackbits((nibbles[:, 0::2] << 4) | nibbles[:, 1::2], axis=1)
+            pad = bits.shape[1] - n
+            if not bits[:, :pad].any():
+                return np.ascontiguousarray(bits[:, pad:])
+    # Anything else (0x prefixes, short or bad names) goes through the checked decoder and its messages.
+    try:
+        return hex_to_bits([x.decode() if isinstance(x, bytes) else str(x) for x in names], n)
+    except UserError as err:
+        raise UserError(f"{err} (domain {domain} has {n} inputs)") from None

@@ -218,3 +218,22 @@ def test_a_name_clash_is_refused_but_reimport_is_fine():
     register_measure("lz", domains=("boolean", "grid"), bounds=get_measure("lz").bounds,
                      invariant_under=get_measure("lz").invariant_under)(lz)  # same function: a re-import
     assert get_measure("lz").func is lz
+
+
+@pytest.mark.parametrize("spec", ["bool:1", "bool:2", "bool:3", "bool:7", "grid:2:5", "gauss:2:9"])
+def test_measure_table_reads_every_spelling_of_the_names(spec):
+    """Hex names of any length (odd digit counts included), upper case or 0x-prefixed, decode to the same bits."""
+    domain = parse_domain(spec)
+    rng = np.random.default_rng(len(spec))
+    bits = rng.integers(0, 2, (50, domain.n_points)).astype(np.uint8)
+    names = bits_to_hex(bits)
+    for spelled in (names, [x.upper() for x in names], ["0x" + x for x in names], [" " + x + " " for x in names]):
+        out = measure_table(pd.DataFrame({"function": spelled}), ["ones"], domain)
+        np.testing.assert_array_equal(out["ones"], bits.sum(axis=1))
+
+
+def test_measure_table_refuses_names_with_too_many_bits():
+    with pytest.raises(UserError, match="more than 2 bits"):
+        measure_table(pd.DataFrame({"function": ["4"]}), ["ones"], parse_domain("bool:1"))
+    with pytest.raises(UserError, match="not a hex"):
+        measure_table(pd.DataFrame({"function": ["0g"]}), ["ones"], parse_domain("bool:3"))
