@@ -1,16 +1,17 @@
-"""Helpers shared by the measure modules: canonical order, thresholding, a process pool for slow per-row measures."""
+"""Helpers shared by the measure modules: canonical order, thresholding, child processes for slow per-row measures."""
 
 from __future__ import annotations
 
+import io
 import os
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+import subprocess
+import sys
 
 import numpy as np
 
 # Set by registry.compute for the duration of a call so per-row measures know how many processes to use.
 WORKERS: list[int | None] = [None]
-# Below this many rows a process pool (about 0.3 s to start) is not worth it.
+# Below this many rows per process, starting a child (about 0.3 s) is not worth it.
 MIN_ROWS_PER_PROCESS = 64
 
 
@@ -50,14 +51,31 @@ def n_workers() -> int:
 
 
 def map_rows(func, rows: np.ndarray) -> np.ndarray:
-    """`func(rows_chunk) -> (b,) float64` over the rows, split across processes when that pays.
+    """`func(rows_chunk) -> (b,) float64` over the rows, split across child processes when that pays.
 
-    Uses 'spawn' so that no thread state (numba's pool) is forked into the children.
+    `func` must be a module-level function. Each child is a fresh `python -m
+    biasprobe.measures._worker` fed .npy bytes: no pickle, no fork of numba's thread pool,
+    and no re-import of the caller's __main__ (a script without a main guard stays safe).
     """
     workers = min(n_workers(), len(rows) // MIN_ROWS_PER_PROCESS)
     if workers <= 1:
         return np.asarray(func(rows), dtype=np.float64)
-    chunks = np.array_split(rows, workers * 4)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        parts = list(pool.map(func, chunks))
+    target = f"{func.__module__}:{func.__qualname__}"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    procs = []
+    for chunk in np.array_split(rows, workers):
+        proc = subprocess.Popen([sys.executable, "-m", "biasprobe.measures._worker", target], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(chunk), allow_pickle=False)
+        proc.stdin.write(buffer.getvalue())  # the child reads all of it before writing anything
+        proc.stdin.close()
+        proc.stdin = None  # so communicate() below only collects the outputs
+        procs.append(proc)
+    parts = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"measure worker {target} failed:\n{err.decode(errors='replace')}")
+        parts.append(np.load(io.BytesIO(out), allow_pickle=False))
     return np.concatenate(parts).astype(np.float64)

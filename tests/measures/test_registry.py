@@ -237,3 +237,24 @@ def test_measure_table_refuses_names_with_too_many_bits():
         measure_table(pd.DataFrame({"function": ["4"]}), ["ones"], parse_domain("bool:1"))
     with pytest.raises(UserError, match="not a hex"):
         measure_table(pd.DataFrame({"function": ["0g"]}), ["ones"], parse_domain("bool:3"))
+
+
+def test_slow_measures_from_a_script_without_a_main_guard(tmp_path):
+    """Child processes never re-run the caller's script: its top level runs once and the values arrive."""
+    script = tmp_path / "noguard.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from biasprobe.domains import parse_domain\n"
+        "from biasprobe.measures import compute\n"
+        "t = np.zeros((200, 8), np.uint8); t[:, 0] = 1\n"
+        "print('top', compute('boolean', t, parse_domain('bool:3'), workers=2)['boolean'].sum())\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["top", "400.0"]  # f = x1' x2' x3': 3 literals, 2 gates, 200 times
+
+
+def test_a_failing_worker_is_reported():
+    from biasprobe.measures._common import map_rows
+
+    with pytest.raises(RuntimeError, match="measure worker .* failed"):
+        map_rows(np.linalg.det, np.zeros((200, 3), np.uint8))  # det of non-square rows raises in the child
