@@ -162,7 +162,7 @@ def load_cached(path: Path) -> dict | None:
         return None
 
 
-def store_cached(path: Path, tables: dict) -> None:
+def store_cached(path: Path, tables: dict, compute_s: float | None = None) -> None:
     """Write atomically (temp dir, then rename) so an interrupted run never leaves a half cache."""
     import pandas as pd
 
@@ -173,7 +173,7 @@ def store_cached(path: Path, tables: dict) -> None:
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"compute must return DataFrames; table {name!r} is {type(df).__name__}")
         df.to_parquet(tmp / f"{name}.parquet", index=False)
-    (tmp / "manifest.json").write_text(json.dumps({"tables": list(tables)}, indent=1))
+    (tmp / "manifest.json").write_text(json.dumps({"tables": list(tables), "compute_s": compute_s}, indent=1))
     shutil.rmtree(path, ignore_errors=True)
     tmp.rename(path)
 
@@ -185,6 +185,13 @@ def load_tables(exp: Experiment | str, scale: str = "default", seed: int | None 
     config = exp.config(scale)
     key = cache_key(exp, config, exp.seed if seed is None else int(seed))
     return load_cached(_cache_path(exp, key, Path(cache_root) if cache_root is not None else cache_dir()))
+
+
+def _cached_compute_seconds(path: Path) -> float | None:
+    try:
+        return json.loads((path / "manifest.json").read_text()).get("compute_s")
+    except (OSError, ValueError):
+        return None
 
 
 # ---- provenance -----------------------------------------------------------------------------
@@ -229,17 +236,58 @@ class RunRecord:
     directory: Path
 
 
+def render_key(exp: Experiment, key: str) -> str:
+    """Hash of what the artifacts depend on: the compute key, the experiment file and the rendering code."""
+    sources = [Path(exp.source)] if exp.source else []
+    here = Path(__file__).resolve().parent
+    sources += [here.parent / "results.py", here / "analysis.py", here / "common.py"]
+    h = hashlib.sha256(key.encode())
+    for path in sources:
+        h.update(path.read_bytes() if path.is_file() else b"")
+    versions = package_versions()
+    h.update(json.dumps({k: versions.get(k) for k in ("matplotlib", "seaborn", "numpy", "pandas")}).encode())
+    return h.hexdigest()[:20]
+
+
+def _up_to_date(outdir: Path, rkey: str) -> bool:
+    prov_path = outdir / "provenance.json"
+    if not prov_path.is_file():
+        return False
+    try:
+        prov = json.loads(prov_path.read_text())
+    except ValueError:
+        return False
+    if prov.get("render_key") != rkey:
+        return False
+    for art in prov.get("artifacts", []):
+        exts = ("csv", "md", "tex") if art["kind"] == "table" else ("png", "pdf")
+        if not all((outdir / f"{art['name']}.{e}").is_file() for e in exts):
+            return False
+    return True
+
+
 def run_experiment(exp: Experiment, scale: str = "default", results_dir: Path | str | None = None,
                    force: bool = False, seed: int | None = None, cache_root: Path | str | None = None,
                    readme: bool = True, log=print) -> RunRecord:
-    """Compute (or load from cache), render into results_dir/NAME/, write provenance and the README."""
+    """Compute (or load from cache), render into results_dir/NAME/, write provenance and the README.
+
+    When results_dir/NAME/ already holds the artifacts of this configuration, seed and rendering code
+    (same render key) nothing is done at all, which is what makes a second `make all` take seconds.
+    """
     from biasprobe.results import Output
 
     config = exp.config(scale)
     seed = exp.seed if seed is None else int(seed)
     results_dir = Path(results_dir) if results_dir is not None else default_results_dir()
     key = cache_key(exp, config, seed)
+    rkey = render_key(exp, key)
     cpath = _cache_path(exp, key, Path(cache_root) if cache_root is not None else cache_dir())
+    outdir = results_dir / exp.name
+    if not force and _up_to_date(outdir, rkey):
+        log(f"[{exp.name}] up to date -> {outdir}")
+        if readme:
+            write_readme(results_dir)
+        return RunRecord(exp.name, True, 0.0, 0.0, outdir)
 
     t0 = time.perf_counter()
     tables = None if force else load_cached(cpath)
@@ -247,12 +295,12 @@ def run_experiment(exp: Experiment, scale: str = "default", results_dir: Path | 
     if not hit:
         log(f"[{exp.name}] computing ({scale} scale, seed {seed}) ...")
         tables = exp.compute(config, seed)
-        store_cached(cpath, tables)
+        store_cached(cpath, tables, compute_s=time.perf_counter() - t0)
         tables = load_cached(cpath)  # render always sees exactly what a later cache hit will see
     compute_s = time.perf_counter() - t0
+    original_s = _cached_compute_seconds(cpath)
 
     t1 = time.perf_counter()
-    outdir = results_dir / exp.name
     shutil.rmtree(outdir, ignore_errors=True)  # stale artifacts from an older render must not linger
     out = Output(outdir, experiment=exp.name)
     exp.render(tables, config, out)
@@ -267,7 +315,10 @@ def run_experiment(exp: Experiment, scale: str = "default", results_dir: Path | 
         "sample_counts": _sample_counts(exp, config),
         "table_rows": {name: int(len(df)) for name, df in tables.items()},
         "cache": {"hit": hit, "key": key},
-        "wall_time_s": {"compute": round(compute_s, 3), "render": round(render_s, 3)},
+        "render_key": rkey,
+        # compute: the seconds the (possibly earlier, cached) computation took; load: this run's cache read
+        "wall_time_s": {"compute": round(original_s if original_s is not None else compute_s, 3),
+                        "load": round(compute_s, 3) if hit else 0.0, "render": round(render_s, 3)},
         "git_commit": git_commit(),
         "versions": package_versions(),
         "artifacts": out.artifacts,

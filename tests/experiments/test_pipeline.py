@@ -66,7 +66,7 @@ def test_cache_hit_miss_and_provenance(toy):
     recs = ex.run("all", scale="quick", results_dir=res, log=lambda *_: None)
     assert [r.cache_hit for r in recs] == [True, True]
     assert _calls(d, "toy-a") == 1 and _calls(d, "toy-b") == 1
-    assert (res / "toy-a" / "hist.png").read_bytes() == first  # cached data re-renders identically
+    assert (res / "toy-a" / "hist.png").read_bytes() == first  # up to date: nothing rewritten
 
     _write(d, "toy-b", scale=2.0)  # one parameter changed: exactly that experiment recomputes
     recs = ex.run("all", scale="quick", results_dir=res, log=lambda *_: None)
@@ -76,11 +76,23 @@ def test_cache_hit_miss_and_provenance(toy):
     ex.run(["toy-a"], scale="quick", results_dir=res, force=True, log=lambda *_: None)
     assert _calls(d, "toy-a") == 2
 
+    # a missing artifact is re-rendered from the cache, without recomputing
+    (res / "toy-a" / "hist.pdf").unlink()
+    (rec,) = ex.run(["toy-a"], scale="quick", results_dir=res, log=lambda *_: None)
+    assert rec.cache_hit and rec.render_s > 0 and (res / "toy-a" / "hist.pdf").is_file()
+    assert _calls(d, "toy-a") == 2
+    # restyling (editing the file without touching the config) re-renders but never re-samples
+    src = d / "toy_a.py"
+    src.write_text(src.read_text().replace("bins=10", "bins=12"))
+    (rec,) = ex.run(["toy-a"], scale="quick", results_dir=res, log=lambda *_: None)
+    assert rec.cache_hit and rec.render_s > 0 and _calls(d, "toy-a") == 2
+    assert (res / "toy-a" / "hist.png").read_bytes() != first
+
     prov = json.loads((res / "toy-a" / "provenance.json").read_text())
     assert prov["config"] == {"samples": 50, "scale": 1.0} and prov["seed"] == 3 and prov["scale"] == "quick"
     assert prov["sample_counts"] == {"samples": 50} and prov["table_rows"] == {"draws": 50}
-    assert prov["cache"]["hit"] is False and prov["versions"]["numpy"]
-    assert set(prov["wall_time_s"]) == {"compute", "render"}
+    assert prov["cache"]["hit"] is True and prov["versions"]["numpy"]  # the last run re-rendered from cache
+    assert set(prov["wall_time_s"]) == {"compute", "load", "render"}
     for art in prov["artifacts"]:
         exts = ("csv", "md", "tex") if art["kind"] == "table" else ("png", "pdf")
         for e in exts:
