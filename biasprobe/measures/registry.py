@@ -28,9 +28,9 @@ INVARIANCES = {
 }
 
 Bound = float | Callable[..., float] | None
-# Rows per evaluation chunk: chunk_rows * N stays near 2^22 values so memory stays bounded
+# Rows per evaluation chunk: chunk_rows * N stays near 2^23 values so memory stays bounded
 # while numba kernels still get batches large enough to spread over both cores.
-CHUNK_VALUES = 1 << 22
+CHUNK_VALUES = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def compute(names, tables, domain, workers: int | None = None) -> dict[str, np.n
     """Evaluate measures on canonical-order tables: returns {name: (B,) float64}.
 
     Tables are permuted into the domain's enumeration order before each measure sees
-    them; rows are processed in chunks of about 2^22 values. `workers` caps the threads
+    them; rows are processed in chunks of about 2^23 values. `workers` caps the threads
     of compiled kernels, numpy measures split across threads and the processes of slow
     per-row measures (default: all cores); it never changes a value.
     """
