@@ -258,3 +258,20 @@ def test_a_failing_worker_is_reported():
 
     with pytest.raises(RuntimeError, match="measure worker .* failed"):
         map_rows(np.linalg.det, np.zeros((200, 3), np.uint8))  # det of non-square rows raises in the child
+
+
+def test_chunking_changes_no_value(monkeypatch):
+    """compute works in chunks of CHUNK_VALUES values; chunks of 2 rows give the same values as one chunk."""
+    from biasprobe.measures import get_measure, list_measures
+
+    rng = np.random.default_rng(21)
+    cases = {"boolean": (parse_domain("bool:5@perm:2"), rng.integers(0, 2, (9, 32)).astype(np.uint8)),
+             "grid": (parse_domain("grid:2:6@gray"), rng.standard_normal((9, 36))),
+             "cloud": (parse_domain("gauss:2:30"), rng.standard_normal((9, 30)))}
+    whole = {}
+    for name in list_measures():
+        for family in get_measure(name).domains:
+            whole[name, family] = compute(name, cases[family][1], cases[family][0])[name]
+    monkeypatch.setattr(registry, "CHUNK_VALUES", 64)
+    for (name, family), values in whole.items():
+        np.testing.assert_array_equal(compute(name, cases[family][1], cases[family][0])[name], values, err_msg=name)
