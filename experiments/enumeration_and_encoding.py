@@ -65,11 +65,12 @@ def verdicts(stats: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def survival(v: pd.DataFrame, config) -> pd.DataFrame:
+def survival(v: pd.DataFrame, config, priors: pd.DataFrame) -> pd.DataFrame:
     """One row per (measure, prior): d under each encoding and order class, and whether the verdict never changes."""
+    weights = dict(zip(priors["prior"], priors["convention"]))
     rows = []
     for (measure, prior), g in v.groupby(["measure", "prior"], sort=False):
-        row = {"measure": measure, "prior": prior, "n": int(g["n"].min())}
+        row = {"measure": measure, "prior": prior, "weights": weights.get(prior, ""), "n": int(g["n"].min())}
         for enc in config["encodings"]:
             tag = enc.split(":")[0]
             for cls in ("lex", "gray", "perm"):
@@ -86,7 +87,7 @@ def survival(v: pd.DataFrame, config) -> pd.DataFrame:
 
 def render(tables, config, out) -> None:
     v = verdicts(tables["stats"])
-    surv = survival(v, config)
+    surv = survival(v, config, tables["priors"])
     labels = [p["label"] for p in config["priors"] if p["label"] != "counting"]
     measures = config["measures"]
     variants = [(e, o) for e in config["encodings"] for o in config["orders"]]
