@@ -45,6 +45,15 @@ def masked(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return values
 
 
+def row_sums(x: np.ndarray) -> np.ndarray:
+    """Float sums over all but the first axis, the same for a row whatever the batch around it.
+
+    numpy may reorder a reduction over a non-contiguous array (and so round differently)
+    depending on the batch size; on a C-contiguous copy each row is summed on its own.
+    """
+    return np.ascontiguousarray(x).reshape(len(x), -1).sum(axis=1)
+
+
 def n_workers() -> int:
     workers = WORKERS[0]
     return max(1, os.cpu_count() or 1) if workers is None else max(1, int(workers))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from biasprobe.measures._common import bits_of, canonical, masked
+from biasprobe.measures._common import bits_of, canonical, masked, row_sums
 from biasprobe.measures.registry import register_measure
 
 ORDER_FREE = ("complement", "reverse", "permute_inputs", "flip_inputs", "enumeration")
@@ -200,8 +200,8 @@ def spectral_entropy(tables, domain):
     deg = degrees(domain.dim)
     weight = np.zeros((coeffs.shape[0], domain.dim + 1))
     for k in range(domain.dim + 1):
-        weight[:, k] = (coeffs[:, deg == k] ** 2).sum(axis=1)
+        weight[:, k] = row_sums(coeffs[:, deg == k] ** 2)  # integers below 2^53: exact
     weight /= float(size) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(weight > 0, -weight * np.log2(weight), 0.0)
-    return np.maximum(terms.sum(axis=1), 0.0)
+    return np.maximum(row_sums(terms), 0.0)

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from biasprobe.measures._common import canonical, masked
+from biasprobe.measures._common import canonical, masked, row_sums
 from biasprobe.measures.registry import register_measure
 
 LATTICE = ("complement", "reverse", "permute_inputs", "flip_inputs", "enumeration")
@@ -54,12 +54,12 @@ def mean_frequency(tables, domain):
     per_bin, radii = per_bin[:, keep], radii[keep]
     if radii.size == 0:
         return masked(np.zeros(b), valid)
-    total = per_bin.sum(axis=1)
+    total = row_sums(per_bin)
     # Relative threshold: rounding leaves ~1e-16 of "signal" in the FFT of a constant image.
-    scale = np.abs(images.reshape(b, -1)).sum(axis=1)
+    scale = row_sums(np.abs(images))
     flat = total <= 1e-12 * np.maximum(scale, 1e-300)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = (per_bin * radii[None, :]).sum(axis=1) / total / radii.max()
+        mean = row_sums(per_bin * radii[None, :]) / total / radii.max()
     return masked(np.where(flat, 0.0, mean), valid)
 
 
@@ -108,5 +108,5 @@ def total_variation(tables, domain):
                 shape = [1] * images.ndim
                 shape[other] = m
                 weight = weight * line.reshape(shape)
-        total += (np.abs(np.diff(images, axis=axis)) * weight).reshape(len(images), -1).sum(axis=1)
+        total += row_sums(np.abs(np.diff(images, axis=axis)) * weight)
     return masked(total, valid)
