@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import types
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -106,7 +107,12 @@ def _load_plugins(only: str | None = None) -> None:
         if ep.name in _PLUGINS_LOADED or (only is not None and ep.name != only):
             continue
         _PLUGINS_LOADED.add(ep.name)
-        obj = ep.load()  # importing the module (or the decorated function's module) registers it
+        try:
+            obj = ep.load()  # importing the module (or the decorated function's module) registers it
+        except Exception as err:  # noqa: BLE001 - a broken plug-in must not take the built-ins down with it
+            warnings.warn(f"measure plug-in {ep.name!r} ({ep.value}) failed to load and is skipped: "
+                          f"{type(err).__name__}: {err}", RuntimeWarning, stacklevel=2)
+            continue
         if ep.name not in _REGISTRY and callable(obj) and not isinstance(obj, types.ModuleType):
             # A bare function with no decorator: register it with the default metadata.
             register_measure(ep.name)(obj)

@@ -275,3 +275,19 @@ def test_chunking_changes_no_value(monkeypatch):
     monkeypatch.setattr(registry, "CHUNK_VALUES", 64)
     for (name, family), values in whole.items():
         np.testing.assert_array_equal(compute(name, cases[family][1], cases[family][0])[name], values, err_msg=name)
+
+
+def test_a_broken_plugin_is_skipped_with_a_warning(tmp_path, monkeypatch):
+    info = tmp_path / "bp_broken-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-broken\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[biasprobe.measures]\nbroken_measure = bp_no_such_module\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.warns(RuntimeWarning, match="'broken_measure' .* failed to load"):
+            names = list_measures()
+        assert "lz" in names and "broken_measure" not in names
+        with pytest.raises(UserError, match="unknown measure 'broken_measure'"):
+            get_measure("broken_measure")
+    finally:
+        registry._PLUGINS_LOADED.discard("broken_measure")
