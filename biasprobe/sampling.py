@@ -11,6 +11,12 @@ samples uses blocks 0, 1, ... and the last, partial block takes the first draws
 of its block. Each network is evaluated alone by the numba kernel, so neither
 the batch size nor the number of worker threads changes a single output bit.
 CPU and CUDA use different random streams; each is deterministic on its own.
+The kernel is compiled for the host CPU (fused multiply-adds where it has them),
+so bit-identity is promised on one machine type, not across architectures.
+
+Parallelism: `workers` threads (default: one per core) each take whole blocks;
+torch's generator and the numba kernels release the GIL, torch runs one thread
+per worker meanwhile, and one locked hash table counts for all of them.
 """
 
 from __future__ import annotations
