@@ -77,13 +77,16 @@ def map_rows(func, rows: np.ndarray) -> np.ndarray:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         buffer = io.BytesIO()
         np.save(buffer, np.ascontiguousarray(chunk), allow_pickle=False)
-        proc.stdin.write(buffer.getvalue())  # the child reads all of it before writing anything
-        proc.stdin.close()
+        try:
+            proc.stdin.write(buffer.getvalue())  # the child reads all of it before writing anything
+            proc.stdin.close()
+        except BrokenPipeError:  # the child died early; its stderr and exit code tell why, below
+            pass
         proc.stdin = None  # so communicate() below only collects the outputs
         procs.append(proc)
+    outputs = [proc.communicate() for proc in procs]  # wait for every child before judging any
     parts = []
-    for proc in procs:
-        out, err = proc.communicate()
+    for proc, (out, err) in zip(procs, outputs):
         if proc.returncode != 0:
             raise RuntimeError(f"measure worker {target} failed:\n{err.decode(errors='replace')}")
         parts.append(np.load(io.BytesIO(out), allow_pickle=False))
