@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from biasprobe.errors import UserError
-from biasprobe.measures.registry import parse_names, compute, get_measure
+from biasprobe.measures.registry import compute, get_measure, parse_names
 from biasprobe.tables import hex_digits, hex_to_bits
 
 # ASCII code -> hex digit value, 255 for anything else.
