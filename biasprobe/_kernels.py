@@ -99,11 +99,51 @@ def _layer(src, fan_in, fan_out, par, off, s, sb, code, dst, acc, tile):
 
 
 @nb.njit(nogil=True, fastmath=_FM, cache=True)
-def forward(features, params, widths, codes, wscale, bscale, tile, out):
+def _cube_layer(n, fan_out, par, off, p0, tile, pm1, s, sb, code, dst, row):
+    """First layer on a Boolean cube tile by additive enumeration: T - 1 adds per unit instead of n*T FMAs.
+
+    In lexicographic order the last log2(T) coordinates of point p0 + q are the bits
+    of q, so z(p0 + q) = z(p0) + sum of the weights of q's set bits: each doubling
+    step adds one weight to the half built so far. pm1 (x = 2 bit - 1) starts from
+    -sum w and steps by 2 w.
+    """
+    low = 0
+    while (1 << low) < tile:
+        low += 1
+    bias_off = off + fan_out * n
+    for i in range(fan_out):
+        base = off + i * n
+        c = 0.0
+        for k in range(n - low):
+            w = par[base + k]
+            if (p0 >> (n - 1 - k)) & 1:
+                c += w
+            elif pm1:
+                c -= w
+        if pm1:
+            for j in range(low):
+                c -= par[base + n - 1 - j]
+        row[0] = c
+        size = 1
+        for j in range(low):
+            step = par[base + n - 1 - j]
+            if pm1:
+                step = 2.0 * step
+            for q in range(size):
+                row[size + q] = row[q] + step
+            size *= 2
+        _activate(row, s, par[bias_off + i] * sb, code, dst, i, tile)
+
+
+@nb.njit(nogil=True, fastmath=_FM, cache=True)
+def forward(features, params, widths, codes, wscale, bscale, tile, cube, out):
     """out[b, :] = network b (raw unit-variance parameters params[b]) on every point.
 
     features: (K, Npad) float32 with Npad a multiple of tile; out: (B, N) float32.
-    Each network is computed alone, tile by tile, so its output does not depend on B.
+    cube: 0 = general features; 1 = the inputs are {0,1}^n in lexicographic order,
+    2 = {-1,+1}^n (then tile is a power of two <= N, and the first layer is built
+    by additive enumeration). Each network is computed alone, tile by tile, so its
+    output does not depend on B.
     """
     n_out = out.shape[1]
     n_pad = features.shape[1]
@@ -117,13 +157,20 @@ def forward(features, params, widths, codes, wscale, bscale, tile, out):
     for b in range(params.shape[0]):
         par = params[b]
         for p0 in range(0, n_pad, tile):
-            for k in range(widths[0]):
-                for p in range(tile):
-                    ha[k, p] = features[k, p0 + p]
             src = ha
             dst = hb
-            off = 0
-            for layer in range(depth):
+            first = 0
+            if cube:
+                _cube_layer(widths[0], widths[1], par, 0, p0, tile, cube == 2, wscale[0], bscale[0], codes[0],
+                            dst, acc[0])
+                src, dst = dst, src
+                first = 1
+            else:
+                for k in range(widths[0]):
+                    for p in range(tile):
+                        ha[k, p] = features[k, p0 + p]
+            off = widths[0] * widths[1] + widths[1] if cube else 0
+            for layer in range(first, depth):
                 fi = widths[layer]
                 fo = widths[layer + 1]
                 _layer(src, fi, fo, par, off, wscale[layer], bscale[layer], codes[layer], dst, acc, tile)

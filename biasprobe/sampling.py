@@ -134,7 +134,9 @@ class _Engine:
         if self.net is not None:
             net = self.net
             n = self.n_points
-            self.tile = 128 if n >= 128 else max(16, -(-n // 16) * 16)
+            # Boolean cubes: a power-of-two tile <= N for the additive first layer
+            self.tile = min(128, n) if net.cube else (128 if n >= 128 else max(16, -(-n // 16) * 16))
+            self.cube = net.cube
             pad = -(-n // self.tile) * self.tile
             feats = np.zeros((net.features.shape[0], pad), np.float32)
             feats[:, :n] = net.features
@@ -191,7 +193,7 @@ class _Engine:
             from biasprobe import _kernels
 
             _kernels.forward(self.features, handle.numpy()[start:stop], self.widths, self.codes,
-                             self.wscale, self.bscale, self.tile, out)
+                             self.wscale, self.bscale, self.tile, self.cube, out)
         else:
             out[:] = _torch_forward(self, handle[start:stop]).cpu().numpy()
         return out

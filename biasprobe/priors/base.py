@@ -31,6 +31,7 @@ class Network:
     weight_scale: tuple[float, ...]
     bias_scale: tuple[float, ...]
     distribution: str = "gaussian"
+    cube: int = 0  # 1: features are {0,1}^n in lexicographic order, 2: {-1,+1}^n (the engine's fast first layer)
 
     @property
     def n_params(self) -> int:
@@ -93,6 +94,11 @@ class Prior:
 def input_features(domain) -> np.ndarray:
     """(dim, N) float32 canonical points, transposed for the engine."""
     return np.ascontiguousarray(domain.points.T, dtype=np.float32)
+
+
+def cube_code(domain) -> int:
+    """Network.cube for a network whose features are the domain's own coordinates."""
+    return {"bool": 1, "pm1": 2}.get(domain.kind, 0)
 
 
 def fan_in_scale(sigma: float, fan_in: int) -> float:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from biasprobe.errors import UserError, unknown_name
-from biasprobe.priors.base import ACTIVATIONS, WEIGHTS, Network, Prior, fan_in_scale, input_features
+from biasprobe.priors.base import ACTIVATIONS, WEIGHTS, Network, Prior, cube_code, fan_in_scale, input_features
 
 BIAS_SCALINGS = ("fixed", "fan_in")
 
@@ -63,6 +63,7 @@ class Perceptron(Prior):
             weight_scale=(fan_in_scale(self.sigma_w, n),),
             bias_scale=(float(self.sigma_b) if self.bias else 0.0,),
             distribution=self.weights,
+            cube=cube_code(domain),
         )
 
 
@@ -109,11 +110,11 @@ class MLP(Prior):
     def network(self, domain) -> Network:
         return dense_network(
             input_features(domain), self.hidden, ACTIVATIONS[self.activation],
-            self.sigma_w, self.sigma_b, self.bias_scaling, self.weights,
+            self.sigma_w, self.sigma_b, self.bias_scaling, self.weights, cube_code(domain),
         )
 
 
-def dense_network(features, hidden, act_code, sigma_w, sigma_b, bias_scaling, weights) -> Network:
+def dense_network(features, hidden, act_code, sigma_w, sigma_b, bias_scaling, weights, cube=0) -> Network:
     widths = (features.shape[0], *hidden, 1)
     fans = widths[:-1]
     return Network(
@@ -123,6 +124,7 @@ def dense_network(features, hidden, act_code, sigma_w, sigma_b, bias_scaling, we
         weight_scale=tuple(fan_in_scale(sigma_w, f) for f in fans),
         bias_scale=tuple(fan_in_scale(sigma_b, f) if bias_scaling == "fan_in" else float(sigma_b) for f in fans),
         distribution=weights,
+        cube=cube,
     )
 
 

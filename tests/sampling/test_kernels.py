@@ -49,9 +49,37 @@ def test_forward_matches_float64_reference(act, widths, n_points, tile):
     code = POWER + 3 if act == "cube" else ACTIVATIONS[act]
     codes = np.array([code] * (len(widths) - 2) + [0], np.int64)
     out = np.empty((5, n_points), np.float32)
-    _kernels.forward(feats, params, np.array(widths, np.int64), codes, wscale, bscale, tile, out)
+    _kernels.forward(feats, params, np.array(widths, np.int64), codes, wscale, bscale, tile, 0, out)
     ref = _reference(feats[:, :n_points], params, widths, act, wscale.astype(np.float64), bscale.astype(np.float64))
     assert np.allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("spec,tile", [("bool:7", 128), ("pm1:7", 128), ("bool:3", 8), ("pm1:9", 128),
+                                       ("bool:1", 2), ("pm1:2", 4)])
+def test_boolean_cube_first_layer_matches_reference(spec, tile):
+    from biasprobe.domains import parse_domain
+
+    d = parse_domain(spec)
+    widths = (d.dim, 6, 5, 1)
+    feats = np.ascontiguousarray(d.points.T, dtype=np.float32)
+    n_params = sum(widths[i] * widths[i + 1] + widths[i + 1] for i in range(3))
+    params = np.random.default_rng(d.dim).standard_normal((4, n_params)).astype(np.float32)
+    wscale = np.array([0.9, 1.1, 1.2], np.float32)
+    bscale = np.array([0.5, 0.6, 0.7], np.float32)
+    codes = np.array([2, 1, 0], np.int64)  # tanh, relu, linear
+    out = np.empty((4, d.n_points), np.float32)
+    cube = 1 if d.kind == "bool" else 2
+    _kernels.forward(feats, params, np.array(widths, np.int64), codes, wscale, bscale, tile, cube, out)
+    h = np.broadcast_to(feats.astype(np.float64), (4, *feats.shape))
+    off = 0
+    for layer, act in enumerate([np.tanh, lambda v: np.maximum(v, 0), lambda v: v]):
+        fi, fo = widths[layer], widths[layer + 1]
+        w = params[:, off : off + fi * fo].reshape(-1, fo, fi).astype(np.float64)
+        b = params[:, off + fi * fo : off + fi * fo + fo].astype(np.float64)
+        h = act(np.einsum("boi,bip->bop", w, h) * wscale[layer] + (b * bscale[layer])[:, :, None])
+        off += fi * fo + fo
+    ref = h[:, 0, :]
+    assert np.allclose(out, ref, rtol=1e-4, atol=1e-5)
 
 
 def test_threshold_pack_flags_nonfinite_and_packs_big_endian():
