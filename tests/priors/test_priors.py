@@ -150,3 +150,33 @@ def test_ptf_degree_one_is_linearly_separable_and_degree_n_reaches_parity():
     deg2 = set(sample_counts(make_prior("polynomial", family="ptf", degree=2), d, samples=20000, seed=0,
                              workers=1).hex())
     assert {"6", "9"} <= deg2
+
+
+def test_register_prior_readme_example(monkeypatch):
+    from typing import ClassVar
+
+    from biasprobe.priors import Prior, register_prior
+    from biasprobe.sampling import sample_counts
+
+    monkeypatch.setattr("biasprobe.priors.PRIORS", dict(PRIORS))
+
+    @register_prior
+    @dataclasses.dataclass(frozen=True)
+    class Dictator(Prior):
+        """f(x) = x_j for a uniformly random coordinate j (or its negation)."""
+
+        negate: bool = False
+        name: ClassVar[str] = "dictator"
+        summary: ClassVar[str] = "a random single coordinate"
+
+        def draw_outputs(self, rng, count, domain):
+            j = rng.integers(0, domain.dim, size=count)  # draw i depends only on the stream prefix
+            y = domain.points[:, j].T - 0.5
+            return (-y if self.negate else y).astype(np.float32)
+
+    from biasprobe import priors
+
+    prior = priors.make_prior("dictator", negate="true")
+    c = sample_counts(prior, parse_domain("bool:3"), samples=3000, seed=0)
+    assert sorted(c.hex()) == ["aa", "cc", "f0"]  # not x_3 = 10101010, not x_2, not x_1 = 11110000
+    assert abs(c.counts - 1000).max() < 5 * np.sqrt(3000 * (1 / 3) * (2 / 3))
