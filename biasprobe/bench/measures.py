@@ -81,7 +81,7 @@ def run(out_dir: Path | None = None, quick: bool = False) -> dict:
     part = tables[:50_000]
     for name in ("entropy", "sensitivity", "csr", "gc", "fourier_l1", "spectral_entropy", "zlib"):
         other[name] = _median_rate(lambda name=name: compute(name, part, bool7), len(part), 3)
-    few = tables[:300]
+    few = tables[:600]
     other["boolean (1 process)"] = _median_rate(lambda: compute("boolean", few, bool7, workers=1), len(few), 1)
     other["boolean (all cores)"] = _median_rate(lambda: compute("boolean", few, bool7), len(few), 1)
     grid = parse_domain("grid:2:64")

@@ -11,8 +11,6 @@ import numpy as np
 
 # Set by registry.compute for the duration of a call so per-row measures know how many processes to use.
 WORKERS: list[int | None] = [None]
-# Below this many rows per process, starting a child (about 0.3 s) is not worth it.
-MIN_ROWS_PER_PROCESS = 64
 
 
 def canonical(tables: np.ndarray, domain) -> np.ndarray:
@@ -59,14 +57,17 @@ def n_workers() -> int:
     return max(1, os.cpu_count() or 1) if workers is None else max(1, int(workers))
 
 
-def map_rows(func, rows: np.ndarray) -> np.ndarray:
+def map_rows(func, rows: np.ndarray, min_rows: int) -> np.ndarray:
     """`func(rows_chunk) -> (b,) float64` over the rows, split across child processes when that pays.
+
+    A child costs about 0.3-0.5 s to start, so each gets at least `min_rows` rows: set it to
+    the rows `func` handles in about a second.
 
     `func` must be a module-level function. Each child is a fresh `python -m
     biasprobe.measures._worker` fed .npy bytes: no pickle, no fork of numba's thread pool,
     and no re-import of the caller's __main__ (a script without a main guard stays safe).
     """
-    workers = min(n_workers(), len(rows) // MIN_ROWS_PER_PROCESS)
+    workers = min(n_workers(), len(rows) // max(1, min_rows))
     if workers <= 1:
         return np.asarray(func(rows), dtype=np.float64)
     target = f"{func.__module__}:{func.__qualname__}"

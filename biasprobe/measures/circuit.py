@@ -9,6 +9,9 @@ import numpy as np
 from biasprobe.measures._common import canonical, map_rows
 from biasprobe.measures.registry import register_measure
 
+# About a second of work for 7 inputs (espresso twice per function, ~2 ms each) per child process.
+MIN_ROWS_PER_PROCESS = 250
+
 
 @lru_cache(maxsize=None)
 def _variables(n: int):
@@ -56,4 +59,4 @@ def boolean(tables, domain):
     L - 1. The minimisation is espresso's (pyeda): a heuristic, but tests find it exactly
     minimal on all 3-input functions, 200 random 4-input ones, majority and parity.
     """
-    return map_rows(circuit_rows, np.ascontiguousarray(canonical(tables, domain)))
+    return map_rows(circuit_rows, np.ascontiguousarray(canonical(tables, domain)), min_rows=MIN_ROWS_PER_PROCESS)

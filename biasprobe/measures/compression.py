@@ -19,6 +19,8 @@ from biasprobe.measures.registry import register_measure
 
 # Raw LZMA2 stream with the smallest dictionary: the xz container would add ~60 bytes of headers.
 LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9, "dict_size": 4096}]
+# About a second of work per child process (see _common.map_rows).
+MIN_ROWS_PER_PROCESS = {"bz2": 30_000, "lzma": 3_000}
 
 
 def _sizes(compress, rows: np.ndarray) -> np.ndarray:
@@ -49,11 +51,11 @@ def zlib_size(tables, domain):
 def bz2_size(tables, domain):
     """bz2 (level 9) size in bytes of the packed table, ~30 us per function."""
     bits, valid = bits_of(tables, domain)
-    return masked(map_rows(bz2_rows, bits), valid)
+    return masked(map_rows(bz2_rows, bits, min_rows=MIN_ROWS_PER_PROCESS["bz2"]), valid)
 
 
 @register_measure("lzma", domains=("boolean", "grid"), bounds=(0, None), slow=True, max_functions=20_000)
 def lzma_size(tables, domain):
     """Raw LZMA2 (preset 9, 4 KiB dictionary) size in bytes of the packed table, ~0.3 ms per function."""
     bits, valid = bits_of(tables, domain)
-    return masked(map_rows(lzma_rows, bits), valid)
+    return masked(map_rows(lzma_rows, bits, min_rows=MIN_ROWS_PER_PROCESS["lzma"]), valid)

@@ -179,8 +179,9 @@ def test_measure_table_user_errors():
         measure_table(frame, " , ", BOOL7)
 
 
-def test_slow_measure_in_two_processes_matches_one():
-    """map_rows splits the batch over spawned processes; the values must not change."""
+def test_slow_measure_in_two_processes_matches_one(monkeypatch):
+    """map_rows splits the batch over child processes; the values must not change."""
+    monkeypatch.setattr("biasprobe.measures.circuit.MIN_ROWS_PER_PROCESS", 40)
     rng = np.random.default_rng(9)
     tables = np.concatenate([rng.integers(0, 2, (150, 16)).astype(np.uint8), parity(4)])
     domain = parse_domain("bool:4")
@@ -246,6 +247,7 @@ def test_slow_measures_from_a_script_without_a_main_guard(tmp_path):
         "import numpy as np\n"
         "from biasprobe.domains import parse_domain\n"
         "from biasprobe.measures import compute\n"
+        "import biasprobe.measures.circuit as c; c.MIN_ROWS_PER_PROCESS = 50\n"
         "t = np.zeros((200, 8), np.uint8); t[:, 0] = 1\n"
         "print('top', compute('boolean', t, parse_domain('bool:3'), workers=2)['boolean'].sum())\n")
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
@@ -257,7 +259,7 @@ def test_a_failing_worker_is_reported():
     from biasprobe.measures._common import map_rows
 
     with pytest.raises(RuntimeError, match="measure worker .* failed"):
-        map_rows(np.linalg.det, np.zeros((200, 3), np.uint8))  # det of non-square rows raises in the child
+        map_rows(np.linalg.det, np.zeros((200, 3), np.uint8), min_rows=50)  # det of non-square rows raises
 
 
 def test_chunking_changes_no_value(monkeypatch):
