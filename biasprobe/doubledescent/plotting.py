@@ -17,13 +17,15 @@ def log_gamma_axis(ax, ticks=(0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)) -> None:
 
 
 def log_count_axis(ax, axis: str = "x") -> None:
-    """Log axis for counts (features, widths) with plain integer labels."""
-    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+    """Log axis for counts (features, widths) labelled with plain numbers: 1-2-5 steps up to two decades, else decades."""
+    import math
+
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
-    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    fmt = ScalarFormatter()
-    fmt.set_scientific(False)
-    target.set_major_formatter(fmt)
+    lo, hi = (ax.get_xlim() if axis == "x" else ax.get_ylim())
+    decades = math.log10(max(hi, 1e-300) / max(lo, 1e-300))
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 2.2 else (1.0,)))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     target.set_minor_formatter(NullFormatter())
