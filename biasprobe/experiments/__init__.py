@@ -272,7 +272,8 @@ def run_experiment(exp: Experiment, scale: str = "default", results_dir: Path | 
     """Compute (or load from cache), render into results_dir/NAME/, write provenance and the README.
 
     When results_dir/NAME/ already holds the artifacts of this configuration, seed and rendering code
-    (same render key) nothing is done at all, which is what makes a second `make all` take seconds.
+    (same render key) and the cache still holds its compute output, nothing is done at all: a second
+    `make all` takes about a second, while a fresh clone recomputes everything.
     """
     from biasprobe.results import Output
 
@@ -283,7 +284,9 @@ def run_experiment(exp: Experiment, scale: str = "default", results_dir: Path | 
     rkey = render_key(exp, key)
     cpath = _cache_path(exp, key, Path(cache_root) if cache_root is not None else cache_dir())
     outdir = results_dir / exp.name
-    if not force and _up_to_date(outdir, rkey):
+    # Up to date only while the compute cache also holds this configuration: a fresh clone (committed
+    # results, no .cache) or `make clean-cache` recomputes, so the committed numbers are always reproducible.
+    if not force and (cpath / "manifest.json").is_file() and _up_to_date(outdir, rkey):
         log(f"[{exp.name}] up to date -> {outdir}")
         if readme:
             write_readme(results_dir)

@@ -87,11 +87,17 @@ def test_cache_hit_miss_and_provenance(toy):
     (rec,) = ex.run(["toy-a"], scale="quick", results_dir=res, log=lambda *_: None)
     assert rec.cache_hit and rec.render_s > 0 and _calls(d, "toy-a") == 2
     assert (res / "toy-a" / "hist.png").read_bytes() != first
+    # a fresh clone (committed results, empty cache) recomputes
+    import shutil
+
+    shutil.rmtree(ex.cache_dir())
+    (rec,) = ex.run(["toy-a"], scale="quick", results_dir=res, log=lambda *_: None)
+    assert not rec.cache_hit and _calls(d, "toy-a") == 3
 
     prov = json.loads((res / "toy-a" / "provenance.json").read_text())
     assert prov["config"] == {"samples": 50, "scale": 1.0} and prov["seed"] == 3 and prov["scale"] == "quick"
     assert prov["sample_counts"] == {"samples": 50} and prov["table_rows"] == {"draws": 50}
-    assert prov["cache"]["hit"] is True and prov["versions"]["numpy"]  # the last run re-rendered from cache
+    assert prov["cache"]["hit"] is False and prov["versions"]["numpy"]  # the last run recomputed
     assert set(prov["wall_time_s"]) == {"compute", "load", "render"}
     for art in prov["artifacts"]:
         exts = ("csv", "md", "tex") if art["kind"] == "table" else ("png", "pdf")
