@@ -106,7 +106,8 @@ def test_cache_hit_miss_and_provenance(toy):
 
     readme = (res / "README.md").read_text()
     for name in ("toy-a", "toy-b"):
-        assert f"![Histogram of the {name} draws.]({name}/hist.png)" in readme
+        assert f"![{name}/hist]({name}/hist.png)" in readme and f"Histogram of the {name} draws." in readme
+        assert f"- [{name}](#{name}): toy {name}" in readme
         assert f"Mean of the {name} draws." in readme
     assert "| n | mean |" in readme
 
