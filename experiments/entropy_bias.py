@@ -8,7 +8,7 @@ import pandas as pd
 from biasprobe.experiments import Experiment
 from biasprobe.experiments.analysis import (binary_entropy, counting_pmf, kl_bits, ones_histogram,
                                             perceptron_pmf, weighted_mean_ci)
-from biasprobe.experiments.common import child_seed, convention, sample_functions
+from biasprobe.experiments.common import child_seed, convention, ones, sample
 from biasprobe.results import new_figure, wilson_ci
 
 
@@ -42,9 +42,9 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
         domain = parse_domain(dspec)
         n_points = domain.n_points
         for spec in config["priors"]:
-            bits, counts, nonfinite, prior = sample_functions(spec, domain, config["samples"],
-                                                              child_seed(seed, dspec, spec["label"]))
-            hist = ones_histogram(bits.sum(axis=1), counts, n_points)
+            c, prior = sample(spec, domain, config["samples"], child_seed(seed, dspec, spec["label"]))
+            counts, nonfinite = c.counts, c.nonfinite
+            hist = ones_histogram(ones(c), counts, n_points)
             hist_rows.append(pd.DataFrame({"domain": dspec, "prior": spec["label"], "ones": np.arange(n_points + 1),
                                            "count": hist.astype(np.int64)}))
             prior_rows.append({"domain": dspec, "prior": spec["label"], "group": spec["group"],

@@ -7,7 +7,7 @@ import pandas as pd
 
 from biasprobe.experiments import Experiment
 from biasprobe.experiments.analysis import fit_upper_bound, weighted_mean_ci, zipf_reference
-from biasprobe.experiments.common import child_seed, convention, sample_functions
+from biasprobe.experiments.common import child_seed, convention, measure_counts, ones, sample
 from biasprobe.results import new_figure, wilson_ci
 
 CONVENTION_NOTE = {
@@ -19,36 +19,32 @@ CONVENTION_NOTE = {
 
 def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
     from biasprobe.domains import parse_domain
-    from biasprobe.measures import compute as measure
 
     domain = parse_domain(config["domain"])
     points, summary, top = [], [], []
     for conv in config["conventions"]:
         spec = {"prior": "mlp", "params": {"hidden": config["hidden"], "activation": "relu", "convention": conv}}
-        bits, counts, nonfinite, prior = sample_functions(spec, domain, config["samples"], child_seed(seed, conv))
-        k = measure(["lz"], bits, domain)["lz"]
-        ones = bits.sum(axis=1)
-        const = int(counts[(ones == 0) | (ones == domain.n_points)].sum())
+        c, prior = sample(spec, domain, config["samples"], child_seed(seed, conv))
+        counts, nonfinite = c.counts, c.nonfinite
+        k = measure_counts("lz", c, domain)["lz"]
+        t = ones(c)
+        const = int(counts[(t == 0) | (t == domain.n_points)].sum())
         # (K, count) pairs with their multiplicity: all the scatter and the rank-frequency plot need,
         # a few thousand rows instead of one per distinct function.
         agg = (pd.DataFrame({"lz": k, "count": counts}).groupby(["lz", "count"], as_index=False).size()
                .rename(columns={"size": "functions"}))
         agg.insert(0, "convention", conv)
         points.append(agg)
-        from biasprobe.tables import to_hex, pack
-
         head = min(config["top"], len(counts))  # counts arrive sorted by count, descending
         top.append(pd.DataFrame({"convention": conv, "rank": np.arange(1, head + 1),
-                                 "function": to_hex(pack(bits[:head]), domain.n_points),
+                                 "function": c.hex()[:head] if head else [],
                                  "count": counts[:head], "lz": k[:head]}))
         summary.append({"convention": conv, "description": convention(prior), "spec": prior.label(),
                         "samples": int(config["samples"]), "finite": int(counts.sum()), "nonfinite": nonfinite,
                         "distinct": int(len(counts)), "singletons": int((counts == 1).sum()), "constant": const})
-    ref_bits, ref_counts, _, _ = sample_functions({"prior": "counting"}, domain, config["reference_samples"],
-                                                  child_seed(seed, "counting"))
-    ref_k = measure(["lz"], ref_bits, domain)["lz"]
-    reference = (pd.DataFrame({"lz": np.repeat(ref_k, ref_counts)}).groupby("lz", as_index=False).size()
-                 .rename(columns={"size": "count"}))
+    ref, _ = sample({"prior": "counting"}, domain, config["reference_samples"], child_seed(seed, "counting"))
+    ref_k = measure_counts("lz", ref, domain)["lz"]
+    reference = (pd.DataFrame({"lz": ref_k, "count": ref.counts}).groupby("lz", as_index=False)["count"].sum())
     return {"points": pd.concat(points, ignore_index=True), "summary": pd.DataFrame(summary),
             "top": pd.concat(top, ignore_index=True), "reference": reference}
 

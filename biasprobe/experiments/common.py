@@ -56,3 +56,30 @@ def sample_functions(spec: dict, domain, samples: int, seed: int):
 def expand(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Per-draw values from per-distinct-function values and multiplicities."""
     return np.repeat(np.asarray(values), np.asarray(counts, dtype=np.int64))
+
+
+def sample(spec: dict, domain, samples: int, seed: int):
+    """(Counts, prior): the exact counts, kept packed (16 bytes per distinct 7-input function, not 128)."""
+    from biasprobe.sampling import sample_counts
+
+    prior = build_prior(spec)
+    return sample_counts(prior, domain, int(samples), int(seed)), prior
+
+
+def ones(counts) -> np.ndarray:
+    """T, the number of ones of each distinct function, by popcount of the packed words (padding bits are 0)."""
+    return np.bitwise_count(np.asarray(counts.words)).sum(axis=1, dtype=np.int64)
+
+
+def measure_counts(names, counts, domain, chunk: int = 1 << 18) -> dict[str, np.ndarray]:
+    """Measures of every distinct function, unpacking chunk rows at a time so paper-scale runs fit in memory."""
+    from biasprobe.measures import compute
+    from biasprobe.tables import unpack
+
+    names = [names] if isinstance(names, str) else list(names)
+    parts = {n: [] for n in names}
+    for start in range(0, counts.distinct, chunk):
+        bits = unpack(counts.words[start:start + chunk], domain.n_points)
+        for n, v in compute(names, bits, domain).items():
+            parts[n].append(v)
+    return {n: (np.concatenate(v) if v else np.empty(0)) for n, v in parts.items()}
