@@ -7,13 +7,12 @@ import pandas as pd
 
 from biasprobe.experiments import Experiment
 from biasprobe.experiments.analysis import weighted_mean_ci
-from biasprobe.experiments.common import child_seed, convention, sample_functions
+from biasprobe.experiments.common import child_seed, convention, measure_counts, ones, sample
 from biasprobe.results import new_figure, wilson_ci
 
 
 def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
     from biasprobe.domains import parse_domain
-    from biasprobe.measures import compute as measure
 
     domain = parse_domain(config["domain"])
     hist, runs = [], []
@@ -21,21 +20,20 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
         for sw in config["sigma_w"]:
             spec = {"prior": "mlp", "params": {"hidden": [config["width"]] * config["depth"], "activation": act,
                                                "sigma_w": sw, "sigma_b": config["sigma_b"]}}
-            bits, counts, nonfinite, prior = sample_functions(spec, domain, config["samples"],
-                                                              child_seed(seed, act, sw))
-            k = measure(["lz"], bits, domain)["lz"]
+            c, prior = sample(spec, domain, config["samples"], child_seed(seed, act, sw))
+            counts, nonfinite = c.counts, c.nonfinite
+            k = measure_counts("lz", c, domain)["lz"]
             h = pd.DataFrame({"lz": k, "count": counts}).groupby("lz", as_index=False)["count"].sum()
             h.insert(0, "sigma_w", float(sw))
             h.insert(0, "activation", act)
             hist.append(h)
-            ones = bits.sum(axis=1)
+            t = ones(c)
             runs.append({"activation": act, "sigma_w": float(sw), "convention": convention(prior),
                          "finite": int(counts.sum()), "nonfinite": nonfinite, "distinct": int(len(counts)),
-                         "constant": int(counts[(ones == 0) | (ones == domain.n_points)].sum())})
-    bits, counts, _, _ = sample_functions({"prior": "counting"}, domain, config["reference_samples"],
-                                          child_seed(seed, "counting"))
-    k = measure(["lz"], bits, domain)["lz"]
-    ref = pd.DataFrame({"lz": k, "count": counts}).groupby("lz", as_index=False)["count"].sum()
+                         "constant": int(counts[(t == 0) | (t == domain.n_points)].sum())})
+    c, _ = sample({"prior": "counting"}, domain, config["reference_samples"], child_seed(seed, "counting"))
+    k = measure_counts("lz", c, domain)["lz"]
+    ref = pd.DataFrame({"lz": k, "count": c.counts}).groupby("lz", as_index=False)["count"].sum()
     ref.insert(0, "sigma_w", np.inf)
     ref.insert(0, "activation", "counting")
     return {"lz": pd.concat([*hist, ref], ignore_index=True), "runs": pd.DataFrame(runs)}
