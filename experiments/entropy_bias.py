@@ -73,12 +73,13 @@ def summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _panel(ax, tables, dspec, labels, title, theory=False):
+def _panel(ax, tables, dspec, labels, title, theory=False, styles=None):
     ones = tables["ones"]
     n_points = int(ones["ones"].max())
     t = np.arange(n_points + 1)
+    exact_uniform = theory and dspec.startswith("bool")  # the perceptron theorem is about {0,1}^n
     ax.plot(t, counting_pmf(n_points), color="black", lw=1, ls="--", label="counting (exact)")
-    if theory and dspec.startswith("bool"):
+    if exact_uniform:
         ax.plot(t[:-1], perceptron_pmf(n_points)[:-1], color="grey", lw=1.5, label="perceptron, no bias (exact)")
     floor = 1.0
     for lab in labels:
@@ -86,36 +87,49 @@ def _panel(ax, tables, dspec, labels, title, theory=False):
         c = h["count"].to_numpy()
         p = c / c.sum()
         m = c > 0
-        (line,) = ax.plot(t[m], p[m], marker="o", ms=2, lw=0.6, label=lab)
-        if theory and lab == "perceptron, no bias":  # the samples' 95% band over the exact law
+        style = {"marker": "o", "ms": 2, "lw": 0.6, **(styles or {}).get(lab, {})}
+        (line,) = ax.plot(t[m], p[m], label=lab, **style)
+        if exact_uniform and lab == "perceptron, no bias":  # the samples' 95% band over the exact law
             lo, hi = wilson_ci(c, c.sum())
             ax.fill_between(t, np.maximum(lo, 1e-12), hi, color=line.get_color(), alpha=0.25, lw=0)
         floor = min(floor, 0.3 / c.sum())
     ax.set_yscale("log")
-    ax.set_ylim(floor, 1.5)  # the binomial's far tails (2^-128) would squash every sampled curve
+    ax.set_ylim(floor, 4.0)  # the binomial's far tails (2^-128) would squash every sampled curve
     ax.set_xlabel("T (number of ones)")
     ax.set_ylabel("P(T)")
     ax.set_title(title)
-    ax.legend(loc="best", fontsize=5, ncol=1)
+    ax.legend(loc="upper center", fontsize=4.5, ncol=2, framealpha=0.6)
+
+
+def _relu_styles(labels):
+    """One colour per depth; solid with biases, dashed without (ten curves would exhaust the palette)."""
+    import seaborn as sns
+
+    depths = sorted({lab.split("depth ")[1].split(",")[0] for lab in labels}, key=int)
+    colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
+    return {lab: {"color": colours[lab.split("depth ")[1].split(",")[0]],
+                  "ls": "--" if "no bias" in lab else "-", "marker": "." if "no bias" in lab else "o"}
+            for lab in labels}
 
 
 def render(tables, config, out) -> None:
     labels = [s["label"] for s in config["priors"]]
     groups = {s["label"]: s["group"] for s in config["priors"]}
     by = lambda g: [lab for lab in labels if groups[lab] == g]  # noqa: E731
+    relu = by("relu") + by("relu (no bias)")
     for dspec in config["domains"]:
         fig, axes = new_figure(2, 2, width=7.2, height=6.2)
         _panel(axes[0, 0], tables, dspec, by("reference"), "reference priors", theory=True)
         _panel(axes[0, 1], tables, dspec, by("perceptron"), "perceptron with bias")
-        _panel(axes[1, 0], tables, dspec, by("relu") + by("relu (no bias)"), "ReLU MLPs, width 40")
+        _panel(axes[1, 0], tables, dspec, relu, "ReLU MLPs, width 40 (dashed: no bias)", styles=_relu_styles(relu))
         _panel(axes[1, 1], tables, dspec, by("other"), "tanh and polynomial networks")
         fig.suptitle(f"P(T) on {dspec}")
         tag = dspec.replace(":", "")
         out.figure(f"p_ones_{tag}", fig,
                    caption=f"Distribution of the number of ones T on {dspec} for each prior (log scale), against "
                            "the exact binomial law of the counting measure"
-                           + (" and the exact uniform law of the bias-free perceptron." if tag.startswith("bool")
-                              else "."))
+                           + (" and the exact uniform law of the bias-free perceptron (band: the samples' 95% "
+                              "Wilson intervals)." if tag.startswith("bool") else "."))
     out.table("summary", summary(tables),
               caption="P(constant function), mean truth-table entropy (bits) and KL(P_T || Binomial(N, 1/2)) in "
                       "bits for every prior, with the weight convention each uses.",

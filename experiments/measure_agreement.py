@@ -131,7 +131,7 @@ def render(tables, config, out) -> None:
                caption="Empirical CDF of every Boolean measure under each prior, with the counting measure dashed.")
     out.table("correlations", corr,
               caption="Spearman rank correlation for every pair of Boolean measures over all priors' draws pooled, "
-                      "with Fisher-z 95% intervals.", n="n", ci=["spearman"])
+                      "with Fisher-z 95% intervals.", n="n", ci=["spearman"], inline=False)
     out.table("means", distributions(draws, tables["priors"]),
               caption="Mean of each measure under each prior with its 95% CI, and its shift from the counting "
                       "measure's mean in units of the counting measure's standard deviation.", n="n", ci=["mean"])
