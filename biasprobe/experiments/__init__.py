@@ -31,9 +31,17 @@ One file per figure or table, holding configuration and orchestration only::
   provenance; by default every integer config entry whose key contains
   "samples" is recorded.
 
-The runner (``biasprobe run NAME|all``) writes ``results/NAME/`` and
-``results/NAME/provenance.json``, then regenerates ``results/README.md`` from
-every experiment's recorded artifacts and captions. Discovery reads
+* ``out.table(..., inline=False)`` marks a long table that the README links
+  to instead of reproducing.
+
+The runner (``biasprobe run NAME|all [--scale S] [--results-dir D] [--force]
+[--seed N]``) writes ``results/NAME/`` and ``results/NAME/provenance.json``,
+then regenerates ``results/README.md`` from every experiment's recorded
+artifacts and captions. An experiment whose artifacts carry the current
+*render key* (compute key + the experiment file + the rendering code) and whose
+compute output is still cached is skipped outright, so a second ``make all``
+takes about a second; ``--force`` recomputes and re-renders.
+``load_tables(NAME, scale)`` returns the cached DataFrames (for notebooks). Discovery reads
 ``experiments/*.py`` next to the package (override with the environment
 variable ``BIASPROBE_EXPERIMENTS``); the cache lives in ``.cache/`` next to it
 (override with ``BIASPROBE_CACHE``).
