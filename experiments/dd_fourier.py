@@ -95,7 +95,7 @@ EXPERIMENT = Experiment(
     name="dd-fourier",
     title="Random Fourier features double descent on digits and MNIST-1D (Belkin et al. panels)",
     scales={"quick": _scale(150, 500, 500, 1, 10, 3, 4.0),
-            "default": _scale(500, 1297, 2000, 2, 18, 6, 6.0),
+            "default": _scale(500, 1297, 2000, 3, 18, 6, 6.0),
             "paper": _scale(1000, 797, 4000, 5, 30, 10, 10.0)},
     compute=compute, render=render, seed=0,
     sample_counts=lambda c: {"seeds": c["seeds"], **{f"{d['name']}_train": d["n_train"] for d in c["datasets"]}},

@@ -182,7 +182,7 @@ EXPERIMENT = Experiment(
     name="dd-linear",
     title="Double descent of min-norm least squares (model-wise, misspecified, sample-wise) against Hastie et al.",
     scales={"quick": _scale(50, 20, 14, 4, 10, 25, gamma_max=5.0),
-            "default": _scale(200, 60, 24, 10, 30, 100),
+            "default": _scale(200, 100, 24, 10, 40, 100),
             "paper": _scale(400, 400, 40, 16, 200, 200)},
     compute=compute, render=render, seed=0,
     sample_counts=lambda c: {"seeds": c["seeds"], "misspecified_seeds": c["misspecified"]["seeds"]},

@@ -108,7 +108,7 @@ EXPERIMENT = Experiment(
     name="dd-mlp",
     title="Deep double descent: MLP width sweep on MNIST-1D with and without label noise",
     scales={"quick": _scale(1000, 1000, [8, 32, 128], 20, 1, 5, [8, 128], workers=1),
-            "default": _scale(4000, 4000, [8, 16, 32, 48, 64, 128, 256], 200, 2, 10, [16, 64, 256]),
+            "default": _scale(4000, 4000, [8, 16, 32, 48, 64, 128, 256], 300, 2, 10, [16, 64, 256]),
             "paper": _scale(4000, 12000, [4, 8, 12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 128, 192, 256, 512], 500, 5,
                             10, [16, 48, 64, 256])},
     compute=compute, render=render, seed=0,

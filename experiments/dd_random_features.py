@@ -122,7 +122,7 @@ EXPERIMENT = Experiment(
     name="dd-random-features",
     title="Random ReLU features: ridgeless double descent against Mei & Montanari, and ridge removing the peak",
     scales={"quick": _scale(50, 150, 3, 12, 4, 500),
-            "default": _scale(100, 300, 8, 20, 8, 2000),
+            "default": _scale(100, 300, 12, 20, 8, 2000),
             "paper": _scale(100, 300, 50, 40, 16, 10000)},
     compute=compute, render=render, seed=0,
     sample_counts=lambda c: {"seeds": c["seeds"], "test_points": c["n_test"]},

@@ -73,4 +73,6 @@ def test_peak_row_hand_example():
     y = [9.0, 2.0, 1.0, 5.0, 0.5, 0.7, 0.2]
     r = peak_row(x, y, window=(2, 6))
     assert (r["peak_at"], r["peak"], r["left_min_at"], r["left_min"], r["right_min_at"], r["right_min"]) == (4, 5.0, 3, 1.0, 7, 0.2)
-    assert peak_row(x, y)["peak_at"] == 1 and np.isnan(peak_row(x, y)["left_min"])
+    assert r["is_peak"]
+    assert peak_row(x, y)["peak_at"] == 1 and np.isnan(peak_row(x, y)["left_min"]) and not peak_row(x, y)["is_peak"]
+    assert not peak_row([1, 2, 3], [3.0, 2.0, 1.0], window=(2, 3))["is_peak"]  # monotone: no bump
