@@ -143,10 +143,7 @@ def apply_convention(prior, presets: dict) -> None:
     for key, value in presets[prior.convention].items():
         current = getattr(prior, key)
         if current != defaults[key].default and current != value:
-            raise UserError(
-                f"prior {prior.name}: convention={prior.convention} sets {key}={value:.6g}"
-                f" but {key}={current} was also given; drop one" if isinstance(value, float) else
-                f"prior {prior.name}: convention={prior.convention} sets {key}={value}"
-                f" but {key}={current} was also given; drop one"
-            )
+            shown = f"{value:.6g}" if isinstance(value, float) else value
+            raise UserError(f"prior {prior.name}: convention={prior.convention} sets {key}={shown}"
+                            f" but {key}={current} was also given; drop one")
         object.__setattr__(prior, key, value)
