@@ -21,8 +21,12 @@ One file per figure or table, holding configuration and orchestration only::
 * ``compute`` must draw all randomness from ``seed`` (no global RNG) and return
   tidy DataFrames with string column names and parquet-able dtypes. Its output
   is cached under ``.cache/experiments/NAME-KEY/`` (parquet, no pickle), keyed
-  by a hash of (name, resolved config, seed, package version). Changing compute
-  *code* without changing the config needs ``--force`` or a version bump.
+  by a hash of (name, resolved config, seed, package version, and a fingerprint
+  of the library code that computes: every ``biasprobe/`` source except the
+  results writer, the CLI, the bench and this runner). So a change to a sampler
+  or measure that moves numbers recomputes; a change to the compute function in
+  the experiment file itself still needs ``--force``, because that file also
+  holds ``render`` and restyling must not re-sample.
 * ``render`` writes every artifact through ``out`` (a
   :class:`biasprobe.results.Output`): ``out.table(...)`` and ``out.figure(...)``
   each with a one-sentence caption. It runs on every invocation, so restyling a
@@ -49,6 +53,7 @@ variable ``BIASPROBE_EXPERIMENTS``); the cache lives in ``.cache/`` next to it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -146,10 +151,33 @@ def describe_experiments() -> str:
 
 # ---- cache ----------------------------------------------------------------------------------
 
+# Library code that cannot change what compute returns: presentation, CLI, bench and this runner.
+_NOT_COMPUTE = ("results.py", "commands", "bench", "experiments/__init__.py", "__main__.py", "cli.py")
+
+
+@functools.cache
+def code_fingerprint(compute_only: bool = True) -> str:
+    """Hash of the package's sources (only those that can move numbers when compute_only).
+
+    The package version alone would let an edited sampler or measure silently reuse stale
+    numbers from the cache.
+    """
+    package = Path(__file__).resolve().parents[1]
+    rels = sorted(p.relative_to(package) for p in package.rglob("*.py"))
+    if compute_only:
+        rels = [r for r in rels if not r.as_posix().startswith(_NOT_COMPUTE)]
+    h = hashlib.sha256()
+    for rel in rels:
+        h.update(rel.as_posix().encode())
+        h.update((package / rel).read_bytes())
+    return h.hexdigest()[:20]
+
+
 def cache_key(exp: Experiment, config: dict, seed: int) -> str:
     """Hash of everything that determines compute's output (the scale name itself is not part of it)."""
     blob = json.dumps({"name": exp.name, "config": config, "seed": seed, "version": __version__,
-                       "format": CACHE_FORMAT}, sort_keys=True, separators=(",", ":"))
+                       "code": code_fingerprint(), "format": CACHE_FORMAT},
+                      sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -246,12 +274,12 @@ class RunRecord:
 
 def render_key(exp: Experiment, key: str) -> str:
     """Hash of what the artifacts depend on: the compute key, the experiment file and the rendering code."""
-    sources = [Path(exp.source)] if exp.source else []
-    here = Path(__file__).resolve().parent
-    sources += [here.parent / "results.py", here / "analysis.py", here / "common.py"]
+    # The whole package, not a list of rendering modules: a helper that render imports
+    # (e.g. doubledescent/plotting.py) must re-render when it changes.
     h = hashlib.sha256(key.encode())
-    for path in sources:
-        h.update(path.read_bytes() if path.is_file() else b"")
+    h.update(code_fingerprint(compute_only=False).encode())
+    if exp.source and Path(exp.source).is_file():
+        h.update(Path(exp.source).read_bytes())
     versions = package_versions()
     h.update(json.dumps({k: versions.get(k) for k in ("matplotlib", "seaborn", "numpy", "pandas")}).encode())
     return h.hexdigest()[:20]

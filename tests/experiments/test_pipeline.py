@@ -126,3 +126,15 @@ def test_unknown_experiment_is_a_user_error(toy, capsys):
     assert main(["run", "toy-x", "--scale", "quick"]) == 2
     assert "unknown experiment 'toy-x'" in capsys.readouterr().err
     assert "toy-a  toy toy-a" in ex.describe_experiments()
+
+
+def test_library_code_is_part_of_the_cache_key(toy, tmp_path, monkeypatch):
+    """An edited sampler or measure must not reuse numbers cached by the old code."""
+    exp = ex.get_experiment("toy-a")
+    before = ex.cache_key(exp, exp.config("quick"), 0)
+    monkeypatch.setattr(ex, "code_fingerprint", lambda compute_only=True: "edited")
+    assert ex.cache_key(exp, exp.config("quick"), 0) != before
+    # presentation-only modules are left out of the compute fingerprint, so restyling never re-samples
+    assert "results.py".startswith(ex._NOT_COMPUTE)
+    assert not "sampling.py".startswith(ex._NOT_COMPUTE)
+    assert not "measures/_lz.py".startswith(ex._NOT_COMPUTE)
