@@ -230,6 +230,28 @@ def _hash(words, row):
     return h
 
 
+@nb.njit(inline="always")
+def _add(keys, counts, mask, src, row, c):
+    """Add c to the count of src[row] in the open-addressing table; returns 1 if the row was new."""
+    n_words = keys.shape[1]
+    slot = _hash(src, row) & mask
+    while True:
+        if counts[slot] == 0:
+            for w in range(n_words):
+                keys[slot, w] = src[row, w]
+            counts[slot] = c
+            return 1
+        same = True
+        for w in range(n_words):
+            if keys[slot, w] != src[row, w]:
+                same = False
+                break
+        if same:
+            counts[slot] += c
+            return 0
+        slot = (slot + np.uint64(1)) & mask
+
+
 @nb.njit(nogil=True, cache=True)
 def table_insert(keys, counts, words, valid):
     """Add each valid row of words to the open-addressing table (count 0 = empty); returns new distinct rows.
@@ -237,28 +259,10 @@ def table_insert(keys, counts, words, valid):
     The caller keeps the load factor below 1 so that a free slot always exists.
     """
     mask = np.uint64(keys.shape[0] - 1)
-    n_words = words.shape[1]
     added = 0
     for r in range(words.shape[0]):
-        if not valid[r]:
-            continue
-        slot = _hash(words, r) & mask
-        while True:
-            if counts[slot] == 0:
-                for w in range(n_words):
-                    keys[slot, w] = words[r, w]
-                counts[slot] = 1
-                added += 1
-                break
-            same = True
-            for w in range(n_words):
-                if keys[slot, w] != words[r, w]:
-                    same = False
-                    break
-            if same:
-                counts[slot] += 1
-                break
-            slot = (slot + np.uint64(1)) & mask
+        if valid[r]:
+            added += _add(keys, counts, mask, words, r, 1)
     return added
 
 
@@ -266,27 +270,8 @@ def table_insert(keys, counts, words, valid):
 def table_merge(keys, counts, src_keys, src_counts):
     """Add every occupied entry of (src_keys, src_counts) into (keys, counts); used to grow and to merge."""
     mask = np.uint64(keys.shape[0] - 1)
-    n_words = keys.shape[1]
     added = 0
     for r in range(src_keys.shape[0]):
-        c = src_counts[r]
-        if c == 0:
-            continue
-        slot = _hash(src_keys, r) & mask
-        while True:
-            if counts[slot] == 0:
-                for w in range(n_words):
-                    keys[slot, w] = src_keys[r, w]
-                counts[slot] = c
-                added += 1
-                break
-            same = True
-            for w in range(n_words):
-                if keys[slot, w] != src_keys[r, w]:
-                    same = False
-                    break
-            if same:
-                counts[slot] += c
-                break
-            slot = (slot + np.uint64(1)) & mask
+        if src_counts[r] != 0:
+            added += _add(keys, counts, mask, src_keys, r, src_counts[r])
     return added
