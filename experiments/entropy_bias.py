@@ -141,7 +141,7 @@ EXPERIMENT = Experiment(
     title="P(T) and P(constant) for counting, perceptron, ReLU (depth 1-5, +/- bias), tanh, polynomial on bool:7 and pm1:7",
     scales={
         "quick": {"domains": ["bool:7", "pm1:7"], "samples": 4_000, "priors": _priors(depths=(1, 3), sigma_bs=(1.0,))},
-        "default": {"domains": ["bool:7", "pm1:7"], "samples": 50_000, "priors": _priors()},
+        "default": {"domains": ["bool:7", "pm1:7"], "samples": 200_000, "priors": _priors()},
         "paper": {"domains": ["bool:7", "pm1:7"], "samples": 100_000_000, "priors": _priors()},
     },
     compute=compute,

@@ -120,7 +120,7 @@ def _config(samples, reference, sigma_w=(0.5, 1.0, 1.5, 2.0, 4.0, 8.0)):
 EXPERIMENT = Experiment(
     name="order-to-chaos",
     title="K_LZ of 10-layer tanh vs ReLU networks (sigma_b=0.1) as sigma_w goes 0.5 -> 8, counting measure as the limit",
-    scales={"quick": _config(500, 2_000, sigma_w=(1.0, 4.0)), "default": _config(10_000, 50_000),
+    scales={"quick": _config(500, 2_000, sigma_w=(1.0, 4.0)), "default": _config(30_000, 100_000),
             "paper": _config(1_000_000, 1_000_000)},
     compute=compute,
     render=render,

@@ -154,7 +154,7 @@ def _config(samples, reference, top=10, min_count=10):
 EXPERIMENT = Experiment(
     name="probability-vs-complexity",
     title="Zipf rank-frequency and log P(f) vs K_LZ with a fitted bound, 7-40-40-1 ReLU, conventions a/b/c",
-    scales={"quick": _config(20_000, 5_000, min_count=5), "default": _config(1_000_000, 100_000),
+    scales={"quick": _config(20_000, 5_000, min_count=5), "default": _config(10_000_000, 1_000_000),
             "paper": _config(100_000_000, 1_000_000, min_count=100)},
     compute=compute,
     render=render,

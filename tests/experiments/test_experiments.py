@@ -17,7 +17,8 @@ MINE = ["entropy-bias", "probability-vs-complexity", "measure-agreement", "order
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     root = tmp_path_factory.mktemp("quick")
-    records = ex.run(MINE, scale="quick", results_dir=root / "results", cache_root=root / "cache",
+    # every discovered experiment, double descent included, so no experiment rots unnoticed in `make test`
+    records = ex.run(list(ex.discover()), scale="quick", results_dir=root / "results", cache_root=root / "cache",
                      log=lambda *_: None)
     return root, records
 
@@ -49,8 +50,10 @@ def _check_artifacts(results: "pathlib.Path", names):
 
 def test_quick_scale_writes_every_artifact(quick):
     root, records = quick
-    assert [r.name for r in records] == MINE and not any(r.cache_hit for r in records)
-    _check_artifacts(root / "results", MINE)
+    names = list(ex.discover())
+    assert set(MINE) <= set(names) and len(names) >= 11
+    assert [r.name for r in records] == names and not any(r.cache_hit for r in records)
+    _check_artifacts(root / "results", names)
 
 
 def _ones(root, label, domain="bool:7"):
@@ -107,11 +110,3 @@ def test_rerender_is_byte_identical(quick, tmp_path):
         for f in sorted((tmp_path / "a" / name).iterdir()):
             if f.suffix in (".png", ".pdf"):
                 assert f.read_bytes() == (root / "results" / name / f.name).read_bytes(), f.name
-
-
-@pytest.mark.slow
-def test_every_discovered_experiment_at_quick_scale(tmp_path):
-    names = list(ex.discover())
-    ex.run("all", scale="quick", results_dir=tmp_path / "results", cache_root=tmp_path / "cache",
-           log=lambda *_: None)
-    _check_artifacts(tmp_path / "results", names)
