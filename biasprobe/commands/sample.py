@@ -70,7 +70,8 @@ def run(args) -> int:
         if not out_path.parent.exists():
             raise UserError(f"output directory {str(out_path.parent)!r} does not exist")
     if measures:
-        measure_table = _measure_table()
+        from biasprobe.measures import measure_table
+
         _check_measures(measures, domain)
 
     from biasprobe.sampling import sample_counts
@@ -129,14 +130,6 @@ def write_table(counts, frame, path: Path) -> None:
         with open(path, "w", newline="") as fh:
             for i, chunk in enumerate(chunks):
                 chunk.to_csv(fh, index=False, header=i == 0)
-
-
-def _measure_table():
-    try:
-        from biasprobe.measures import measure_table
-    except ImportError as err:  # another part of the suite; say so plainly
-        raise UserError(f"--measures needs biasprobe.measures.measure_table, which is not available ({err})") from None
-    return measure_table
 
 
 def _check_measures(names, domain) -> None:
