@@ -80,8 +80,45 @@ def from_hex(names, n_bits: int) -> np.ndarray:
     return out
 
 
+_NIBBLE = np.full(256, 255, dtype=np.uint8)  # ASCII byte -> hex digit value; 255 = not a hex digit
+_NIBBLE[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16)
+_NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
+
+
 def hex_to_bits(names, n_bits: int) -> np.ndarray:
+    """Hex strings (or bytes) -> (B, N) uint8 bits; vectorised when every name is exactly ceil(N/4) hex digits.
+
+    Anything else (0x prefixes, spaces, short or bad names) goes through `from_hex` and its messages.
+    """
+    fast = _exact_hex_to_bits(names, n_bits)
+    if fast is not None:
+        return fast
+    names = [x.decode() if isinstance(x, bytes) else x for x in names]
     return unpack(from_hex(names, n_bits), n_bits)
+
+
+def _exact_hex_to_bits(names, n_bits: int) -> np.ndarray | None:
+    arr = np.asarray(names)
+    if arr.ndim != 1 or not len(arr) or arr.dtype.kind not in "SU":
+        return None
+    if arr.dtype.kind == "U":
+        try:
+            arr = arr.astype("S")
+        except UnicodeEncodeError:
+            return None
+    digits = hex_digits(n_bits)
+    if arr.dtype.itemsize != digits:  # shorter names are NUL-padded and fail the digit check below
+        return None
+    nibbles = _NIBBLE[np.frombuffer(arr.tobytes(), np.uint8).reshape(len(arr), digits)]
+    if (nibbles == 255).any():
+        return None
+    if digits % 2:  # a leading zero nibble makes whole bytes
+        nibbles = np.concatenate([np.zeros((len(arr), 1), np.uint8), nibbles], axis=1)
+    bits = np.unpackbits((nibbles[:, 0::2] << 4) | nibbles[:, 1::2], axis=1)
+    pad = bits.shape[1] - n_bits
+    if bits[:, :pad].any():  # more than n_bits bits: let from_hex name the bad one
+        return None
+    return np.ascontiguousarray(bits[:, pad:])
 
 
 def bits_to_hex(bits: np.ndarray) -> list[str]:

@@ -6,12 +6,7 @@ import numpy as np
 
 from biasprobe.errors import UserError
 from biasprobe.measures.registry import compute, get_measure, parse_names
-from biasprobe.tables import hex_digits, hex_to_bits
-
-# ASCII code -> hex digit value, 255 for anything else.
-_NIBBLE = np.full(256, 255, dtype=np.uint8)
-_NIBBLE[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16)
-_NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
+from biasprobe.tables import hex_to_bits
 
 
 def measure_table(frame, names, domain, *, sample: int | None = None, seed: int = 0, workers: int | None = None,
@@ -70,20 +65,8 @@ def _keys(column) -> np.ndarray:
 
 
 def _decode(names: np.ndarray, domain) -> np.ndarray:
-    """Distinct hex names -> (D, N) canonical bits: vectorised when every name is exactly N/4 plain hex digits."""
-    n = domain.n_points
-    digits = hex_digits(n)
-    if names.dtype.kind == "S" and names.dtype.itemsize == digits and len(names):
-        nibbles = _NIBBLE[np.frombuffer(names.tobytes(), np.uint8).reshape(len(names), digits)]
-        if (nibbles != 255).all():
-            if digits % 2:  # a leading zero nibble makes whole bytes
-                nibbles = np.concatenate([np.zeros((len(names), 1), np.uint8), nibbles], axis=1)
-            bits = np.unpackbits((nibbles[:, 0::2] << 4) | nibbles[:, 1::2], axis=1)
-            pad = bits.shape[1] - n
-            if not bits[:, :pad].any():
-                return np.ascontiguousarray(bits[:, pad:])
-    # Anything else (0x prefixes, short or bad names) goes through the checked decoder and its messages.
+    """Distinct hex names -> (D, N) canonical bits, naming the domain when a name does not fit it."""
     try:
-        return hex_to_bits([x.decode() if isinstance(x, bytes) else str(x) for x in names], n)
+        return hex_to_bits(names, domain.n_points)
     except UserError as err:
-        raise UserError(f"{err} (domain {domain} has {n} inputs)") from None
+        raise UserError(f"{err} (domain {domain} has {domain.n_points} inputs)") from None

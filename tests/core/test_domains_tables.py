@@ -47,6 +47,20 @@ def test_packed_words_sort_like_the_numbers():
     assert [values[i] for i in order] == sorted(values)
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 128, 130])
+def test_hex_to_bits_reads_every_spelling_like_python_int(n):
+    """The vectorised path (exact-width names) and the checked path (0x, upper case, bytes) agree with int(., 16)."""
+    rng = np.random.default_rng(n)
+    values = [int(rng.integers(0, 2**min(n, 62))) << max(0, n - 62) for _ in range(8)]
+    expect = np.array([[(v >> (n - 1 - i)) & 1 for i in range(n)] for v in values], dtype=np.uint8)
+    exact = [format(v, f"0{(n + 3) // 4}x") for v in values]
+    for spelling in (exact, [x.encode() for x in exact], np.array(exact).astype("S"),
+                     ["0x" + x.upper() for x in exact], [x.lstrip("0") or "0" for x in exact]):
+        assert np.array_equal(hex_to_bits(spelling, n), expect)
+    with pytest.raises(UserError):
+        hex_to_bits(["f" * ((n + 3) // 4 + 1)], n)  # one digit too many
+
+
 def test_from_hex_rejects_bad_names():
     with pytest.raises(UserError):
         from_hex(["xyz"], 8)
