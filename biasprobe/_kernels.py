@@ -7,40 +7,44 @@ import math
 import numba as nb
 import numpy as np
 
+from biasprobe.activations import POWER, Activation
+
 # No 'nnan'/'ninf'/'reassoc': NaN and inf must survive to the finiteness check, and a fixed
 # summation order keeps outputs identical whatever the batch. 'contract' allows FMA.
 _FM = {"contract", "arcp", "nsz"}
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
-POWER = 100  # activation codes >= POWER are x^(code - POWER)
+# Plain ints: numba freezes module globals as compile-time constants.
+LINEAR, RELU, TANH, ERF = int(Activation.LINEAR), int(Activation.RELU), int(Activation.TANH), int(Activation.ERF)
+SIGMOID, GELU, SIN = int(Activation.SIGMOID), int(Activation.GELU), int(Activation.SIN)
 
 
 @nb.njit(nogil=True, fastmath=_FM, inline="always")
 def _activate(acc, s, bias, code, dst, i, tile):
     """dst[i, :] = act(s * acc + bias) for one unit over one tile of points."""
-    if code == 1:
+    if code == RELU:
         for p in range(tile):
             v = acc[p] * s + bias
             dst[i, p] = 0.0 if v < 0.0 else v  # NaN propagates, as torch.relu does
-    elif code == 0:
+    elif code == LINEAR:
         for p in range(tile):
             dst[i, p] = acc[p] * s + bias
-    elif code == 2:
+    elif code == TANH:
         for p in range(tile):
             dst[i, p] = math.tanh(acc[p] * s + bias)
-    elif code == 3:
+    elif code == ERF:
         for p in range(tile):
             dst[i, p] = math.erf(acc[p] * s + bias)
-    elif code == 4:
+    elif code == SIGMOID:
         for p in range(tile):
             dst[i, p] = 1.0 / (1.0 + math.exp(-(acc[p] * s + bias)))
-    elif code == 5:
+    elif code == GELU:
         for p in range(tile):
             v = acc[p] * s + bias
             dst[i, p] = 0.5 * v * (1.0 + math.erf(v * _SQRT1_2))
-    elif code == 6:
+    elif code == SIN:
         for p in range(tile):
             dst[i, p] = math.sin(acc[p] * s + bias)
-    else:
+    elif code > POWER:
         k = code - POWER
         for p in range(tile):
             v = acc[p] * s + bias
@@ -48,6 +52,9 @@ def _activate(acc, s, bias, code, dst, i, tile):
             for _ in range(k - 1):
                 r = r * v
             dst[i, p] = r
+    else:  # unknown code: Network validates codes, and NaN is counted as non-finite, never thresholded
+        for p in range(tile):
+            dst[i, p] = math.nan
 
 
 @nb.njit(nogil=True, fastmath=_FM, inline="always")

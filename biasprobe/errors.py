@@ -16,6 +16,6 @@ class UserError(ValueError):
 def unknown_name(kind: str, name: str, known: Iterable[str]) -> UserError:
     """`unknown measure 'lzz' (did you mean: lz, lz_phrases?); known: ...` as a UserError."""
     known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
     hint = f" (did you mean: {', '.join(close)}?)" if close else ""
-    return UserError(f"unknown {kind} {name!r}{hint}; known: {', '.join(known)}")
+    return UserError(f"unknown {kind} {name!r}{hint}; known: {', '.join(known) or '(none)'}")

@@ -7,12 +7,13 @@ sample-size column; ``ci`` names the columns with intervals: a list of value
 columns ``c`` with ``c_lo``/``c_hi`` columns beside them, or a dict
 ``{value: (lo, hi)}``. ``Output.figure(name, fig, caption)`` writes
 ``name.png`` and ``name.pdf`` with no dates in their metadata, so two runs give
-identical bytes. Figures should come from :func:`new_figure`, which applies
-:func:`style`.
+identical bytes. Figures should come from :func:`new_figure`; the runner renders inside
+:func:`plot_style`, which sets the shared style for that block only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -35,11 +36,19 @@ _PDF_META = {"CreationDate": None, "ModDate": None, "Producer": None, "Creator":
 _PNG_META = {"Software": "biasprobe"}
 
 
-def style() -> None:
-    """Apply the one seaborn style every biasprobe figure uses (idempotent)."""
+@contextlib.contextmanager
+def plot_style():
+    """The one seaborn style every biasprobe figure uses, applied for a block and undone after it.
+
+    The runner renders every experiment inside it; in a notebook, wrap your own plotting in
+    ``with plot_style():`` to get the same look without changing the notebook's global style.
+    """
+    import matplotlib as mpl
     import seaborn as sns
 
-    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", rc=_RC)
+    with mpl.rc_context():
+        sns.set_theme(context="paper", style="whitegrid", palette="colorblind", rc=_RC)
+        yield
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, width: float | None = None, height: float | None = None,
@@ -47,11 +56,11 @@ def new_figure(nrows: int = 1, ncols: int = 1, width: float | None = None, heigh
     """A styled (fig, axes) pair that is not registered with pyplot (no global figure state, no leaks)."""
     from matplotlib.figure import Figure
 
-    style()
     width = width if width is not None else 3.2 * ncols + 0.6
     height = height if height is not None else 2.8 * nrows + 0.4
-    fig = Figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=True, **subplot_kw)
+    with plot_style():
+        fig = Figure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=True, **subplot_kw)
     return fig, axes
 
 
@@ -217,7 +226,7 @@ class Output:
     def figure(self, name: str, fig, caption: str) -> None:
         """name.png and name.pdf, byte-stable (no dates, fixed creator strings)."""
         self._claim(name, "figure", caption)
-        style()
-        fig.savefig(self.directory / f"{name}.png", format="png", metadata=_PNG_META)
-        fig.savefig(self.directory / f"{name}.pdf", format="pdf", metadata=_PDF_META)
+        with plot_style():
+            fig.savefig(self.directory / f"{name}.png", format="png", metadata=_PNG_META, dpi=FIG_DPI)
+            fig.savefig(self.directory / f"{name}.pdf", format="pdf", metadata=_PDF_META, dpi=FIG_DPI)
         self.artifacts.append({"kind": "figure", "name": name, "caption": caption.strip()})

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from biasprobe import tables
+from biasprobe import activations, tables
 from biasprobe.errors import UserError
 
 BLOCK = 4096  # draws per seeding block (upper bound; see block_size)
@@ -127,6 +127,7 @@ class _Engine:
     """Draws block k and evaluates any slice of it; one per run, shared by the worker threads."""
 
     def __init__(self, prior, domain, seed: int, device: str):
+        prior.check_domain(domain)
         self.prior, self.domain, self.seed, self.device = prior, domain, seed, device
         self.net = prior.network(domain)
         self.block = block_size(prior, domain)
@@ -212,27 +213,9 @@ def _torch_forward(engine: _Engine, params):
         w = params[:, off : off + fi * fo].reshape(-1, fo, fi)
         b = params[:, off + fi * fo : off + fi * fo + fo]
         z = torch.bmm(w, h) * net.weight_scale[layer] + (b * net.bias_scale[layer]).unsqueeze(2)
-        h = _torch_activation(z, net.activations[layer])
+        h = activations.torch_apply(z, net.activations[layer])
         off += fi * fo + fo
     return h[:, 0, :]
-
-
-def _torch_activation(z, code: int):
-    import torch
-
-    from biasprobe._kernels import POWER
-
-    if code >= POWER:
-        return z ** (code - POWER)
-    return {
-        0: lambda v: v,
-        1: torch.relu,
-        2: torch.tanh,
-        3: torch.erf,
-        4: torch.sigmoid,
-        5: lambda v: torch.nn.functional.gelu(v),
-        6: torch.sin,
-    }[code](z)
 
 
 class _Table:

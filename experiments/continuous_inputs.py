@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from biasprobe.experiments import Experiment
-from biasprobe.experiments.common import build_prior, child_seed, convention
+from biasprobe.pipeline import Experiment
+from biasprobe.sweep import build_prior, child_seed, convention
 from biasprobe.results import mean_ci, new_figure
 
 MEASURES = ["mean_frequency", "lz"]

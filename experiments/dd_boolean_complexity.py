@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from biasprobe.experiments import Experiment
+from biasprobe.pipeline import Experiment
 
 
 def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from biasprobe.experiments import Experiment
+from biasprobe.pipeline import Experiment
 
 METRICS = (("test_01", "test 0-1 loss"), ("test_sq", "test squared loss"), ("norm", "coefficient norm ‖a‖"),
            ("train_sq", "train squared loss"))

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from biasprobe.experiments import Experiment
+from biasprobe.pipeline import Experiment
 
 BAND = (0.8, 1.25)  # near the threshold: medians and IQRs, and the 10% target does not apply
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from biasprobe.experiments import Experiment
+from biasprobe.pipeline import Experiment
 
 NEAR = (0.8, 1.25)  # N/n band summarised by median and IQR
 AWAY = (0.5, 2.0)  # "away from the peak" for the 10% target

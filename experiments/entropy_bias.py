@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from biasprobe.experiments import Experiment
-from biasprobe.experiments.analysis import (binary_entropy, counting_pmf, kl_bits, ones_histogram,
+from biasprobe.pipeline import Experiment
+from biasprobe.analysis import (binary_entropy, counting_pmf, kl_bits, ones_histogram,
                                             perceptron_pmf, weighted_mean_ci)
-from biasprobe.experiments.common import child_seed, convention, ones, sample
+from biasprobe.sweep import child_seed, convention, ones, sample
 from biasprobe.results import new_figure, wilson_ci
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from biasprobe.experiments import Experiment
-from biasprobe.experiments.common import child_seed, convention, sample_functions
+from biasprobe.pipeline import Experiment
+from biasprobe.sweep import child_seed, convention, sample_functions
 from biasprobe.results import new_figure
 
 Z_THRESHOLD = 3.0  # |z| of the difference of means for a verdict other than "same"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from biasprobe.experiments import Experiment
-from biasprobe.experiments.common import child_seed, convention, expand, sample_functions
+from biasprobe.pipeline import Experiment
+from biasprobe.sweep import child_seed, convention, expand, sample_functions
 from biasprobe.results import mean_ci, new_figure
 
 

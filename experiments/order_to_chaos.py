@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from biasprobe.experiments import Experiment
-from biasprobe.experiments.analysis import weighted_mean_ci
-from biasprobe.experiments.common import child_seed, convention, measure_counts, ones, sample
+from biasprobe.pipeline import Experiment
+from biasprobe.analysis import weighted_mean_ci
+from biasprobe.sweep import child_seed, convention, measure_counts, ones, sample
 from biasprobe.results import new_figure, wilson_ci
 
 

@@ -11,7 +11,7 @@ SECTIONS = {
     "priors": ("biasprobe.priors", "describe_priors"),
     "domains": ("biasprobe.domains", "describe_domains"),
     "measures": ("biasprobe.measures", "describe_measures"),
-    "experiments": ("biasprobe.experiments", "describe_experiments"),
+    "experiments": ("biasprobe.pipeline", "describe_experiments"),
 }
 
 

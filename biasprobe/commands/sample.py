@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -32,22 +32,27 @@ def add_arguments(parser):
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def parse_count(text, what: str, minimum: int = 1) -> int:
-    """'1e6', '1000000', '10**6' or '1_000' -> int; anything else (or below minimum) is a UserError."""
+def parse_count(text, what: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """'1e6', '1000000', '10**6' or '1_000' -> int; anything else (or outside [minimum, maximum]) is a UserError."""
     raw = str(text).strip().replace("_", "")
     try:
         if "**" in raw:
             base, _, exp = raw.partition("**")
+            if len(exp) > 4:
+                raise ValueError
             value = int(base) ** int(exp)
         else:
-            number = float(raw)
-            if not math.isfinite(number) or not number.is_integer():
+            # Decimal is exact: 1e30 is 10^30, never the float 1000000000000000019884624838656
+            number = decimal.Decimal(raw)
+            if not number.is_finite() or number != number.to_integral_value() or abs(number.adjusted()) > 100:
                 raise ValueError
-            value = int(number) if abs(number) < 2**53 else int(raw) if raw.lstrip("-").isdigit() else int(number)
-    except (ValueError, OverflowError):
+            value = int(number)
+    except (ValueError, OverflowError, decimal.InvalidOperation):
         raise UserError(f"{what} {text!r} is not a whole number (e.g. 1e6, 1000000)") from None
     if value < minimum:
         raise UserError(f"{what} must be >= {minimum}, got {text!r}")
+    if maximum is not None and value > maximum:
+        raise UserError(f"{what} must be <= {maximum}, got {text!r}")
     return value
 
 
@@ -145,9 +150,7 @@ def _check_measures(names, domain) -> None:
 
 
 def provenance(counts, measures=()) -> dict:
-    import platform
-
-    from biasprobe.experiments import git_commit, package_versions
+    from biasprobe import provenance as prov
 
     return {
         "argv": sys.argv[1:],
@@ -161,7 +164,5 @@ def provenance(counts, measures=()) -> dict:
         "measures": list(measures),
         "engine": counts.info,
         "wall_time_s": round(counts.wall_time, 3),
-        "versions": package_versions(),
-        "git_commit": git_commit(),
-        "machine": platform.machine(),
+        **prov.environment(),
     }

@@ -3,6 +3,8 @@
 from biasprobe.measures.registry import (
     FAMILIES,
     INVARIANCES,
+    MEASURES,
+    READS,
     Measure,
     compute,
     describe_measures,
@@ -14,5 +16,5 @@ from biasprobe.measures.table import measure_table
 
 from biasprobe.measures import boolean, circuit, compression, continuous  # noqa: E402,F401  (registration)
 
-__all__ = ["FAMILIES", "INVARIANCES", "Measure", "compute", "describe_measures", "get_measure", "list_measures",
+__all__ = ["FAMILIES", "INVARIANCES", "MEASURES", "READS", "Measure", "compute", "describe_measures", "get_measure", "list_measures",
            "measure_table", "register_measure"]

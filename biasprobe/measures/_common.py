@@ -1,4 +1,4 @@
-"""Helpers shared by the measure modules: canonical order, thresholding, child processes for slow per-row measures."""
+"""Helpers shared by the measure modules: thresholding, NaN masks, row sums, child processes for slow per-row measures."""
 
 from __future__ import annotations
 
@@ -9,18 +9,7 @@ import sys
 
 import numpy as np
 
-# Set by registry.compute for the duration of a call so per-row measures know how many processes to use.
-WORKERS: list[int | None] = [None]
-
-
-def canonical(tables: np.ndarray, domain) -> np.ndarray:
-    """Enumeration-order tables -> canonical order (the inverse of domain.enumerate)."""
-    if domain.order == "lex":
-        return tables
-    out = np.empty_like(tables)
-    out[:, domain.order_index] = tables
-    return out
-
+from biasprobe import runtime
 
 def bits_of(tables: np.ndarray, domain) -> tuple[np.ndarray, np.ndarray]:
     """(B, N) uint8 bits and a (B,) mask of rows that are valid.
@@ -52,29 +41,27 @@ def row_sums(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x).reshape(len(x), -1).sum(axis=1)
 
 
-def n_workers() -> int:
-    workers = WORKERS[0]
-    return max(1, os.cpu_count() or 1) if workers is None else max(1, int(workers))
-
-
-def map_rows(func, rows: np.ndarray, min_rows: int) -> np.ndarray:
-    """`func(rows_chunk) -> (b,) float64` over the rows, split across child processes when that pays.
+def map_rows(func, rows: np.ndarray, min_rows: int, workers: int | None = None) -> np.ndarray:
+    """`func(rows_chunk) -> (b,) float64` over the rows, split across up to `workers` child processes when that pays.
 
     A child costs about 0.3-0.5 s to start, so each gets at least `min_rows` rows: set it to
     the rows `func` handles in about a second.
 
-    `func` must be a module-level function. Each child is a fresh `python -m
+    `func` must be a module-level function. Each child is a fresh `python -P -m
     biasprobe.measures._worker` fed .npy bytes: no pickle, no fork of numba's thread pool,
-    and no re-import of the caller's __main__ (a script without a main guard stays safe).
+    no re-import of the caller's __main__ (a script without a main guard stays safe), and
+    (-P) no current directory prepended to its path, so a stray numpy.py there is never run;
+    the child sees exactly the parent's sys.path.
     """
-    workers = min(n_workers(), len(rows) // max(1, min_rows))
+    workers = min(runtime.resolve_workers(workers), len(rows) // max(1, min_rows))
     if workers <= 1:
         return np.asarray(func(rows), dtype=np.float64)
     target = f"{func.__module__}:{func.__qualname__}"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     procs = []
     for chunk in np.array_split(rows, workers):
-        proc = subprocess.Popen([sys.executable, "-m", "biasprobe.measures._worker", target], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-P", "-m", "biasprobe.measures._worker", target],
+                                stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         buffer = io.BytesIO()
         np.save(buffer, np.ascontiguousarray(chunk), allow_pickle=False)

@@ -1,18 +1,19 @@
 """Measures of Boolean functions from their truth tables: K_LZ, counts, entropy, sensitivity-type and Fourier measures.
 
-Definitions follow REFERENCES.md §2. Sequence measures (lz, lz_phrases) read the table
+Definitions: docs/definitions.md §4. Sequence measures (lz, lz_phrases) read the table
 in the domain's enumeration order; structure measures (gc, csr, sensitivity, Fourier)
-map it back to canonical order first, so they do not depend on the enumeration.
+declare reads="structure" and receive canonical order, so they do not depend on the enumeration.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from biasprobe.measures._common import bits_of, canonical, masked, row_sums
+from biasprobe.measures._common import bits_of, masked, row_sums
 from biasprobe.measures.registry import register_measure
 
 ORDER_FREE = ("complement", "reverse", "permute_inputs", "flip_inputs", "enumeration")
+STRUCTURE = dict(domains=("boolean",), invariant_under=ORDER_FREE, reads="structure", threads=True)
 
 
 def n_points(domain) -> float:
@@ -70,7 +71,8 @@ def lz_phrases(tables, domain):
 
 
 @register_measure("ones", domains=("boolean", "grid", "cloud"), bounds=(0, n_points),
-                  invariant_under=("reverse", "permute_inputs", "flip_inputs", "enumeration", "shuffle"), threads=True)
+                  invariant_under=("reverse", "permute_inputs", "flip_inputs", "enumeration", "shuffle"),
+                  reads="structure", threads=True)
 def ones(tables, domain):
     """T: the number of inputs mapped to 1 (real outputs: y > 0)."""
     bits, valid = bits_of(tables, domain)
@@ -78,7 +80,7 @@ def ones(tables, domain):
 
 
 @register_measure("entropy", domains=("boolean", "grid", "cloud"), bounds=(0, 1),
-                  invariant_under=(*ORDER_FREE, "shuffle"), threads=True)
+                  invariant_under=(*ORDER_FREE, "shuffle"), reads="structure", threads=True)
 def entropy(tables, domain):
     """Binary entropy, in bits, of the fraction T/N of inputs mapped to 1."""
     bits, valid = bits_of(tables, domain)
@@ -102,22 +104,20 @@ def _sensitive_pairs(v: np.ndarray, n: int) -> np.ndarray:
     return total
 
 
-@register_measure("sensitivity", domains=("boolean",), bounds=(0, 1), invariant_under=ORDER_FREE, threads=True)
+@register_measure("sensitivity", bounds=(0, 1), **STRUCTURE)
 def sensitivity(tables, domain):
     """Average sensitivity / n: mean over x and i of 1[f(x) != f(x + e_i)] (Bhattamishra et al. 2023)."""
-    v = canonical(tables, domain)
     n = domain.dim
-    return 2.0 * _sensitive_pairs(v, n) / (n * v.shape[1])
+    return 2.0 * _sensitive_pairs(tables, n) / (n * tables.shape[1])
 
 
-@register_measure("csr", domains=("boolean",), bounds=(0, 1), invariant_under=ORDER_FREE, threads=True)
+@register_measure("csr", bounds=(0, 1), **STRUCTURE)
 def csr(tables, domain):
     """Critical sample ratio: fraction of inputs with a Hamming-1 neighbour of different output.
 
-    Boolean form of Krueger et al. (2017), as in REFERENCES.md §2.
+    Boolean form of Krueger et al. (2017), as in docs/definitions.md §4.
     """
-    v = canonical(tables, domain)
-    n = domain.dim
+    v, n = tables, domain.dim
     critical = np.zeros(v.shape, dtype=bool)
     for j in range(n):
         p = _pairs(v, n, j)
@@ -128,16 +128,15 @@ def csr(tables, domain):
     return critical.mean(axis=1)
 
 
-@register_measure("gc", domains=("boolean",), bounds=(0, 2), invariant_under=ORDER_FREE, threads=True)
+@register_measure("gc", bounds=(0, 2), **STRUCTURE)
 def gc(tables, domain):
     """Generalization complexity C_1 + C_2 (Franco & Anthony 2004; Franco 2006).
 
     C_h is the fraction of ordered input pairs at Hamming distance h with different
     outputs; C_2 is 0 when n = 1 (no such pairs).
     """
-    v = canonical(tables, domain)
+    v, n = tables, domain.dim
     b, size = v.shape
-    n = domain.dim
     c1 = 2.0 * _sensitive_pairs(v, n) / (n * size)
     if n < 2:
         return c1
@@ -152,13 +151,12 @@ def gc(tables, domain):
 
 
 def walsh(tables: np.ndarray, domain) -> np.ndarray:
-    """(B, N) int Walsh-Hadamard coefficients N * f_hat(S) of the +-1 form of canonical-order bits.
+    """(B, N) int Walsh-Hadamard coefficients N * f_hat(S) of the +-1 form of canonical-order bits `tables`.
 
     Index s holds S = the coordinates whose bits are set in s (bit n-1-j <-> x_(j+1)), so |S| = popcount(s).
     """
-    v = canonical(tables, domain)
-    b, size = v.shape
-    x = 1 - 2 * v.astype(np.int32)  # bit 0 -> +1, bit 1 -> -1; the sign convention changes no magnitude
+    b, size = tables.shape
+    x = 1 - 2 * tables.astype(np.int32)  # bit 0 -> +1, bit 1 -> -1; the sign convention changes no magnitude
     h = 1
     while h < size:
         y = x.reshape(b, size // (2 * h), 2, h)
@@ -174,16 +172,14 @@ def degrees(n: int) -> np.ndarray:
     return sum((s >> k) & 1 for k in range(n)) if n else np.zeros(1, dtype=np.int64)
 
 
-@register_measure("fourier_l1", domains=("boolean",), bounds=(1, sqrt_n_points),
-                  invariant_under=ORDER_FREE, threads=True)
+@register_measure("fourier_l1", bounds=(1, sqrt_n_points), **STRUCTURE)
 def fourier_l1(tables, domain):
     """Spectral L1 norm sum_S |f_hat(S)| of the +-1 function (1 for constants, dictators and parities)."""
     coeffs = walsh(tables, domain)
     return np.abs(coeffs).sum(axis=1, dtype=np.int64) / coeffs.shape[1]
 
 
-@register_measure("fourier_degree", domains=("boolean",), bounds=(0, n_inputs),
-                  invariant_under=ORDER_FREE, threads=True)
+@register_measure("fourier_degree", bounds=(0, n_inputs), **STRUCTURE)
 def fourier_degree(tables, domain):
     """Fourier degree: the largest |S| with f_hat(S) != 0 (exact integer arithmetic)."""
     coeffs = walsh(tables, domain)
@@ -191,8 +187,7 @@ def fourier_degree(tables, domain):
     return np.where(coeffs != 0, deg[None, :], 0).max(axis=1)
 
 
-@register_measure("spectral_entropy", domains=("boolean",), bounds=(0, log2_n_plus_1),
-                  invariant_under=ORDER_FREE, threads=True)
+@register_measure("spectral_entropy", bounds=(0, log2_n_plus_1), **STRUCTURE)
 def spectral_entropy(tables, domain):
     """Entropy in bits of the Walsh spectral weight by degree, W_k = sum_{|S|=k} f_hat(S)^2 (sums to 1)."""
     coeffs = walsh(tables, domain).astype(np.float64)

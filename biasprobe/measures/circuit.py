@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from biasprobe.measures._common import canonical, map_rows
+from biasprobe.measures._common import map_rows
 from biasprobe.measures.registry import register_measure
 
 # About a second of work for 7 inputs (espresso twice per function, ~2 ms each) per child process.
@@ -50,8 +50,8 @@ def circuit_rows(rows: np.ndarray) -> np.ndarray:
 
 @register_measure("boolean", domains=("boolean",), bounds=(0, None),
                   invariant_under=("complement", "reverse", "permute_inputs", "flip_inputs", "enumeration"),
-                  slow=True, max_functions=2000)
-def boolean(tables, domain):
+                  reads="structure", slow=True, max_functions=2000)
+def boolean(tables, domain, workers=None):
     """Boolean complexity: gate count of the smaller of the minimised SOP and POS forms (~2 ms per 7-input function).
 
     Valle-Perez et al. (ICLR 2019) use the operation count of a minimal SOP/POS form. Here
@@ -59,4 +59,4 @@ def boolean(tables, domain):
     L - 1. The minimisation is espresso's (pyeda): a heuristic, but tests find it exactly
     minimal on all 3-input functions, 200 random 4-input ones, majority and parity.
     """
-    return map_rows(circuit_rows, np.ascontiguousarray(canonical(tables, domain)), min_rows=MIN_ROWS_PER_PROCESS)
+    return map_rows(circuit_rows, np.ascontiguousarray(tables), min_rows=MIN_ROWS_PER_PROCESS, workers=workers)

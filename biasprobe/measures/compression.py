@@ -48,14 +48,14 @@ def zlib_size(tables, domain):
 
 
 @register_measure("bz2", domains=("boolean", "grid"), bounds=(0, None), slow=True, max_functions=200_000)
-def bz2_size(tables, domain):
+def bz2_size(tables, domain, workers=None):
     """bz2 (level 9) size in bytes of the packed table, ~30 us per function."""
     bits, valid = bits_of(tables, domain)
-    return masked(map_rows(bz2_rows, bits, min_rows=MIN_ROWS_PER_PROCESS["bz2"]), valid)
+    return masked(map_rows(bz2_rows, bits, min_rows=MIN_ROWS_PER_PROCESS["bz2"], workers=workers), valid)
 
 
 @register_measure("lzma", domains=("boolean", "grid"), bounds=(0, None), slow=True, max_functions=20_000)
-def lzma_size(tables, domain):
+def lzma_size(tables, domain, workers=None):
     """Raw LZMA2 (preset 9, 4 KiB dictionary) size in bytes of the packed table, ~0.3 ms per function."""
     bits, valid = bits_of(tables, domain)
-    return masked(map_rows(lzma_rows, bits, min_rows=MIN_ROWS_PER_PROCESS["lzma"]), valid)
+    return masked(map_rows(lzma_rows, bits, min_rows=MIN_ROWS_PER_PROCESS["lzma"], workers=workers), valid)

@@ -2,7 +2,7 @@
 
 Tables hold the real outputs at the grid points; canonical order reshapes to the
 domain's lattice (`domain.shape`, first axis most significant). A row with a NaN or
-infinite output gets NaN (REFERENCES.md §1: non-finite outputs are never thresholded).
+infinite output gets NaN (docs/definitions.md §2: non-finite outputs are never thresholded).
 """
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from biasprobe.measures._common import canonical, masked, row_sums
+from biasprobe.measures._common import masked, row_sums
 from biasprobe.measures.registry import register_measure
 
 LATTICE = ("complement", "reverse", "permute_inputs", "flip_inputs", "enumeration")
+GRID = dict(domains=("grid",), invariant_under=LATTICE, reads="structure", threads=True)
 
 
 def _images(tables, domain):
     """Canonical (B, m, ..., m) images with non-finite rows zeroed, and the (B,) mask of finite rows."""
-    v = canonical(tables, domain)
+    v = tables
     valid = np.isfinite(v).all(axis=1)
     if not valid.all():
         v = np.where(valid[:, None], v, 0.0)
@@ -36,7 +37,7 @@ def _radial_bins(shape: tuple[int, ...]):
     return order, values, starts
 
 
-@register_measure("mean_frequency", domains=("grid",), bounds=(0, 1), invariant_under=LATTICE, threads=True)
+@register_measure("mean_frequency", bounds=(0, 1), **GRID)
 def mean_frequency(tables, domain):
     """Mean frequency of Teney et al., "Neural Redshift" (CVPR 2024), in [0, 1].
 
@@ -69,12 +70,11 @@ def max_sign_changes(domain) -> float:
     return float(d * m ** (d - 1) * (m - 1))
 
 
-@register_measure("sign_changes", domains=("grid",), bounds=(0, max_sign_changes),
-                  invariant_under=LATTICE, threads=True)
+@register_measure("sign_changes", bounds=(0, max_sign_changes), **GRID)
 def sign_changes(tables, domain):
     """Number of adjacent grid-point pairs, along every grid line, whose outputs fall on different sides of 0.
 
-    Sides as in the threshold of REFERENCES.md §1: y > 0 versus y <= 0.
+    Sides as in the threshold of docs/definitions.md §2: y > 0 versus y <= 0.
     """
     images, valid = _images(tables, domain)
     bits = images > 0
@@ -85,7 +85,7 @@ def sign_changes(tables, domain):
     return masked(total, valid)
 
 
-@register_measure("total_variation", domains=("grid",), bounds=(0, None), invariant_under=LATTICE, threads=True)
+@register_measure("total_variation", bounds=(0, None), **GRID)
 def total_variation(tables, domain):
     """Anisotropic total variation sum_i integral |df/dx_i| over [-1, 1]^d, by finite differences.
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-import os
-import types
-import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from biasprobe.errors import UserError, unknown_name
+from biasprobe import runtime
+from biasprobe.errors import UserError
+from biasprobe.registry import Registry
 
 FAMILIES = ("boolean", "grid", "cloud")
 ENTRY_POINT_GROUP = "biasprobe.measures"
@@ -34,12 +33,24 @@ Bound = float | Callable[..., float] | None
 CHUNK_VALUES = 1 << 23
 
 
+READS = {
+    "sequence": "the table in the domain's enumeration order (@lex, @gray, @perm): LZ, compression",
+    "structure": "the table in canonical order, to use the cube's or grid's structure (neighbours, Walsh, FFT)",
+}
+
+
 @dataclass(frozen=True)
 class Measure:
-    """A registered measure: `func(tables (B, N) in enumeration order, domain) -> (B,) float64`."""
+    """A registered measure: `func(tables (B, N), domain) -> (B,) float64`.
+
+    ``reads="sequence"`` measures receive their tables permuted into the domain's
+    enumeration order; ``reads="structure"`` measures receive canonical order (so they
+    are invariant under the enumeration by construction). A function that accepts a
+    ``workers`` keyword is given the caller's worker count (processes or threads it may use).
+    """
 
     name: str
-    func: Callable[[np.ndarray, object], np.ndarray]
+    func: Callable[..., np.ndarray]
     domains: tuple[str, ...]
     higher_is_more_complex: bool = True
     bounds: tuple[Bound, Bound] = (None, None)
@@ -48,6 +59,8 @@ class Measure:
     max_functions: int | None = None  # default sample size for slow measures
     description: str = ""
     threads: bool = False  # compute may split a batch across threads (the function releases the GIL, e.g. numpy)
+    reads: str = "sequence"
+    takes_workers: bool = False
 
     def bound_values(self, domain) -> tuple[float, float]:
         """The (lo, hi) bounds on this domain; callables are evaluated, None becomes -inf/+inf."""
@@ -59,21 +72,51 @@ class Measure:
             raise UserError(f"measure {self.name!r} does not apply to {domain.family} domain {domain}; "
                             f"it applies to: {', '.join(self.domains)}")
 
+    def arrange(self, canonical_tables: np.ndarray, domain) -> np.ndarray:
+        """The tables as this measure reads them: enumeration order for sequence measures, else canonical."""
+        return domain.enumerate(canonical_tables) if self.reads == "sequence" else canonical_tables
 
-_REGISTRY: dict[str, Measure] = {}
-_PLUGINS_LOADED: set[str] = set()  # entry-point names already imported
+    def __call__(self, tables: np.ndarray, domain, workers: int | None = None) -> np.ndarray:
+        """Values on tables already arranged for this measure (see `arrange`)."""
+        if self.takes_workers:
+            return np.asarray(self.func(tables, domain, workers=workers), dtype=np.float64)
+        return np.asarray(self.func(tables, domain), dtype=np.float64)
+
+
+def _same_measure(old: Measure, new: Measure) -> bool:  # a module imported twice is not a clash
+    return (old.func.__module__, old.func.__qualname__) == (new.func.__module__, new.func.__qualname__)
+
+
+def _adapt(name: str, obj):
+    """An entry point naming a bare function with no decorator: register it with the default metadata."""
+    import types
+
+    if isinstance(obj, types.ModuleType):
+        return None  # its @register_measure decorators ran on import
+    if isinstance(obj, Measure):
+        return obj
+    if callable(obj):
+        register_measure(name)(obj)
+        return None
+    raise TypeError(f"entry point {name!r} must name a module or a measure function, not {type(obj).__name__}")
+
+
+MEASURES: Registry[Measure] = Registry("measure", ENTRY_POINT_GROUP, adapt=_adapt)
 
 
 def register_measure(name: str, *, domains: Iterable[str] = ("boolean",), higher_is_more_complex: bool = True,
                      bounds: tuple[Bound, Bound] = (0, None), invariant_under: Iterable[str] = (),
-                     slow: bool = False, max_functions: int | None = None, description: str | None = None,
-                     threads: bool = False):
+                     reads: str = "sequence", slow: bool = False, max_functions: int | None = None,
+                     description: str | None = None, threads: bool = False):
     """Decorator registering `func(tables, domain) -> (B,) float64` under `name` with its metadata.
 
-    `bounds` entries are numbers, None (unbounded) or callables of the domain (e.g. `lambda d: d.n_points`).
-    `slow` measures are sampled by measure_table (`max_functions` by default, None: all). `threads=True`
-    lets compute split a batch across threads: only for row-wise functions that release the
-    GIL (vectorised numpy); compiled-parallel or process-parallel measures leave it False.
+    `reads` says which order the function gets its tables in: "sequence" (the domain's
+    enumeration order, e.g. for LZ) or "structure" (canonical order, e.g. for neighbours
+    or a Fourier transform). `bounds` entries are numbers, None (unbounded) or callables of
+    the domain (e.g. `lambda d: d.n_points`). `slow` measures are sampled by measure_table
+    (`max_functions` by default, None: all). `threads=True` lets compute split a batch
+    across threads: only for row-wise functions that release the GIL (vectorised numpy).
+    A function with a `workers` keyword receives the caller's worker count.
     """
     domains = tuple(domains)
     invariant_under = tuple(invariant_under)
@@ -81,58 +124,31 @@ def register_measure(name: str, *, domains: Iterable[str] = ("boolean",), higher
     if bad:
         raise ValueError(f"measure {name!r}: unknown domain family or invariance {bad}; "
                          f"families {FAMILIES}, invariances {tuple(INVARIANCES)}")
+    if reads not in READS:
+        raise ValueError(f"measure {name!r}: reads={reads!r}; valid: {', '.join(READS)}")
+    if reads == "structure" and "enumeration" not in invariant_under:
+        invariant_under += ("enumeration",)  # canonical tables: true by construction
 
     def decorate(func):
-        old = _REGISTRY.get(name)
-        if old is not None and (old.func.__module__, old.func.__qualname__) != (func.__module__, func.__qualname__):
-            raise UserError(f"measure {name!r} from {func.__module__} clashes with the one from "
-                            f"{old.func.__module__}; register it under another name")
+        import inspect
+
         doc = description if description is not None else (func.__doc__ or "").strip().split("\n")[0]
-        _REGISTRY[name] = Measure(name, func, domains, higher_is_more_complex, tuple(bounds), invariant_under,
-                                  slow, max_functions, doc, threads)
+        takes = "workers" in inspect.signature(func).parameters
+        MEASURES.add(name, Measure(name, func, domains, higher_is_more_complex, tuple(bounds), invariant_under,
+                                   slow, max_functions, doc, threads, reads, takes), same=_same_measure)
         return func
 
     return decorate
 
 
-def _entry_points():
-    from importlib.metadata import entry_points
-
-    return entry_points(group=ENTRY_POINT_GROUP)
-
-
-def _load_plugins(only: str | None = None) -> None:
-    """Import third-party measures lazily: one entry point by name, or all of them."""
-    for ep in _entry_points():
-        if ep.name in _PLUGINS_LOADED or (only is not None and ep.name != only):
-            continue
-        _PLUGINS_LOADED.add(ep.name)
-        try:
-            obj = ep.load()  # importing the module (or the decorated function's module) registers it
-        except Exception as err:  # noqa: BLE001 - a broken plug-in must not take the built-ins down with it
-            warnings.warn(f"measure plug-in {ep.name!r} ({ep.value}) failed to load and is skipped: "
-                          f"{type(err).__name__}: {err}", RuntimeWarning, stacklevel=2)
-            continue
-        if ep.name not in _REGISTRY and callable(obj) and not isinstance(obj, types.ModuleType):
-            # A bare function with no decorator: register it with the default metadata.
-            register_measure(ep.name)(obj)
-
-
 def get_measure(name: str) -> Measure:
     """The Measure called `name` (UserError with close matches if unknown)."""
-    if name not in _REGISTRY:
-        _load_plugins(only=name)
-    if name not in _REGISTRY:
-        _load_plugins()
-        if name not in _REGISTRY:
-            raise unknown_name("measure", name, _REGISTRY)
-    return _REGISTRY[name]
+    return MEASURES.get(name)
 
 
 def list_measures(family: str | None = None) -> list[str]:
     """Sorted names of every registered measure (plug-ins included), optionally only those for a domain family."""
-    _load_plugins()
-    return sorted(n for n, m in _REGISTRY.items() if family is None or family in m.domains)
+    return [n for n, m in MEASURES.items() if family is None or family in m.domains]
 
 
 def parse_names(names) -> list[str]:
@@ -159,24 +175,13 @@ def prepare_tables(tables, domain) -> np.ndarray:
     return np.ascontiguousarray(tables, dtype=np.float64)
 
 
-def _set_threads(workers: int | None):
-    """Limit numba's threads for this call; returns the previous count (or None if numba is not loaded)."""
-    if workers is None:
-        return None
-    import numba
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(workers), numba.config.NUMBA_NUM_THREADS)))
-    return previous
-
-
 def compute(names, tables, domain, workers: int | None = None) -> dict[str, np.ndarray]:
     """Evaluate measures on canonical-order tables: returns {name: (B,) float64}.
 
-    Tables are permuted into the domain's enumeration order before each measure sees
-    them; rows are processed in chunks of about 2^23 values. `workers` caps the threads
-    of compiled kernels, numpy measures split across threads and the processes of slow
-    per-row measures (default: all cores); it never changes a value.
+    Each measure sees the tables as it declared it reads them (`Measure.arrange`); rows are
+    processed in chunks of about 2^23 values. `workers` (default: every core) caps the
+    threads of compiled kernels, numpy measures split across threads and the processes of
+    slow per-row measures; it never changes a value.
     """
     measures = [get_measure(n) for n in parse_names(names)]
     for m in measures:
@@ -185,55 +190,49 @@ def compute(names, tables, domain, workers: int | None = None) -> dict[str, np.n
     b, n = canonical.shape
     out = {m.name: np.empty(b, dtype=np.float64) for m in measures}
     chunk = max(1, CHUNK_VALUES // max(n, 1))
-    threads = max(1, os.cpu_count() or 1) if workers is None else max(1, int(workers))
-    from biasprobe.measures import _common
-
-    previous = _set_threads(workers)
-    _common.WORKERS[0] = workers
-    try:
+    workers = runtime.resolve_workers(workers)
+    with runtime.thread_limits(numba_threads=workers if _numba_loaded() else None):
         for start in range(0, b, chunk):
-            part = domain.enumerate(canonical[start:start + chunk])
+            part = canonical[start:start + chunk]
             for m in measures:
-                values = _evaluate(m, part, domain, threads)
+                values = _evaluate(m, m.arrange(part, domain), domain, workers)
                 if values.shape != (len(part),):
                     raise RuntimeError(f"measure {m.name!r} returned shape {values.shape}, expected ({len(part)},)")
                 out[m.name][start:start + chunk] = values
-    finally:
-        _common.WORKERS[0] = None
-        if previous is not None:
-            import numba
-
-            numba.set_num_threads(previous)
     return out
+
+
+def _numba_loaded() -> bool:
+    import sys
+
+    return "numba" in sys.modules
 
 
 # Below this many rows per thread, splitting a numpy measure across threads costs more than it saves.
 MIN_ROWS_PER_THREAD = 2048
 
 
-def _evaluate(m: Measure, part: np.ndarray, domain, threads: int) -> np.ndarray:
-    """m.func on one chunk, split row-wise over `threads` threads when the measure allows it."""
-    threads = min(threads, len(part) // MIN_ROWS_PER_THREAD) if m.threads else 1
+def _evaluate(m: Measure, part: np.ndarray, domain, workers: int) -> np.ndarray:
+    """m on one chunk, split row-wise over `workers` threads when the measure allows it."""
+    threads = min(workers, len(part) // MIN_ROWS_PER_THREAD) if m.threads else 1
     if threads <= 1:
-        return np.asarray(m.func(part, domain), dtype=np.float64)
+        return m(part, domain, workers=workers)
     pieces = np.array_split(np.arange(len(part)), threads)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = list(pool.map(lambda idx: np.asarray(m.func(part[idx[0]:idx[-1] + 1], domain), dtype=np.float64),
-                              pieces))
+        parts = list(pool.map(lambda idx: m(part[idx[0]:idx[-1] + 1], domain, workers=1), pieces))
     return np.concatenate(parts)
 
 
 def describe_measures() -> str:
     """One block per measure for `biasprobe list measures`."""
     lines = []
-    for name in list_measures():
-        m = _REGISTRY[name]
+    for name, m in MEASURES.items():
         lo, hi = _bound_text(m.bounds[0], "-inf"), _bound_text(m.bounds[1], "inf")
         direction = "higher = more complex" if m.higher_is_more_complex else "higher = simpler"
         extra = f"; slow: sampled, default {m.max_functions} functions" if m.slow else ""
         lines.append(f"  {name:17s} {m.description}")
         lines.append(f"  {'':17s} domains: {', '.join(m.domains)}; bounds [{lo}, {hi}]; {direction}{extra}")
-        lines.append(f"  {'':17s} invariant under: {', '.join(m.invariant_under) or '-'}")
+        lines.append(f"  {'':17s} reads: {m.reads}; invariant under: {', '.join(m.invariant_under) or '-'}")
     lines.append("  invariances: " + "; ".join(f"{k} = {v}" for k, v in INVARIANCES.items()))
     return "\n".join(lines)
 

@@ -1,4 +1,9 @@
-"""The prior registry: `make_prior(name, **fields)`, `parse_sets(["k=v", ...])`, `describe_priors()`."""
+"""The prior registry: `register_prior`, `make_prior(name, **fields)`, `parse_sets(["k=v", ...])`, `describe_priors()`.
+
+Third-party priors arrive through the entry-point group ``biasprobe.priors``: the entry
+point names a module whose import registers its priors with ``@register_prior``, or a
+prior class itself.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +12,56 @@ import math
 
 from biasprobe.errors import UserError, unknown_name
 from biasprobe.priors.base import ACTIVATIONS, Network, Prior
-from biasprobe.priors.counting import Counting
-from biasprobe.priors.networks import CONVENTIONS, MLP, Perceptron
-from biasprobe.priors.polynomial import Polynomial
-
-PRIORS: dict[str, type[Prior]] = {cls.name: cls for cls in (Perceptron, MLP, Polynomial, Counting)}
+from biasprobe.registry import Registry
 
 __all__ = ["PRIORS", "Prior", "Network", "ACTIVATIONS", "CONVENTIONS", "make_prior", "parse_sets",
-           "describe_priors", "register_prior"]
+           "describe_priors", "register_prior", "get_prior"]
+
+
+def _check_prior_class(cls) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, Prior) and dataclasses.is_dataclass(cls) and cls.name):
+        raise TypeError(f"{cls!r}: a prior is a frozen dataclass subclassing biasprobe.priors.Prior "
+                        "with a class-level `name`")
+    if not cls.__dataclass_params__.frozen:
+        raise TypeError(f"prior {cls.name!r}: the dataclass must be frozen (@dataclass(frozen=True))")
+
+
+def _adapt(name: str, obj):
+    import types
+
+    if isinstance(obj, types.ModuleType):
+        return None  # its @register_prior decorators ran on import
+    _check_prior_class(obj)
+    if obj.name != name:
+        raise TypeError(f"entry point {name!r} names prior class {obj.__name__} whose name is {obj.name!r}")
+    return obj
+
+
+def _same_class(old, new) -> bool:  # the same class re-imported (a reloaded module) is not a clash
+    return (old.__module__, old.__qualname__) == (new.__module__, new.__qualname__)
+
+
+PRIORS: Registry[type[Prior]] = Registry("prior", "biasprobe.priors", adapt=_adapt)
 
 
 def register_prior(cls: type[Prior]) -> type[Prior]:
     """Class decorator adding a frozen-dataclass prior to the registry under ``cls.name``."""
-    if not dataclasses.is_dataclass(cls) or not cls.name:
-        raise TypeError("a prior is a frozen dataclass with a class-level `name`")
-    PRIORS[cls.name] = cls
+    _check_prior_class(cls)
+    PRIORS.add(cls.name, cls, same=_same_class)
     return cls
+
+
+def get_prior(name: str) -> type[Prior]:
+    """The prior class registered as `name` (plug-ins included); UserError with close matches if unknown."""
+    return PRIORS.get(name)
+
+
+from biasprobe.priors.counting import Counting  # noqa: E402  (registration)
+from biasprobe.priors.networks import CONVENTIONS, MLP, Perceptron  # noqa: E402
+from biasprobe.priors.polynomial import Polynomial  # noqa: E402
+
+for _cls in (Perceptron, MLP, Polynomial, Counting):
+    register_prior(_cls)
 
 
 def parse_sets(items) -> dict[str, str]:
@@ -41,9 +80,7 @@ def parse_sets(items) -> dict[str, str]:
 
 def make_prior(name: str, **fields) -> Prior:
     """Build a registered prior; values may be Python values or --set text, coerced to the field's type."""
-    if name not in PRIORS:
-        raise unknown_name("prior", name, PRIORS)
-    cls = PRIORS[name]
+    cls = PRIORS.get(name)
     known = {f.name: f for f in dataclasses.fields(cls)}
     defaults = cls()
     values = {}
@@ -114,4 +151,4 @@ def _coerce(prior: str, key: str, value, default):
 
 
 def describe_priors() -> str:
-    return "\n".join(cls().describe() for cls in PRIORS.values())
+    return "\n".join(cls().describe() for _, cls in PRIORS.items())

@@ -9,10 +9,14 @@ from typing import ClassVar
 
 import numpy as np
 
-# Activation name -> kernel code. Powers x^k get code POWER + k (polynomial networks).
-ACTIVATIONS = {"linear": 0, "relu": 1, "tanh": 2, "erf": 3, "sigmoid": 4, "gelu": 5, "sin": 6}
-POWER = 100
+from biasprobe import activations
+from biasprobe.activations import POWER  # noqa: F401  (re-exported: code POWER + k is x^k)
+from biasprobe.errors import UserError
+
+# Activation name -> kernel code (biasprobe.activations is the one definition).
+ACTIVATIONS = {a.label: int(a) for a in activations.Activation}
 WEIGHTS = ("gaussian", "uniform")
+FAMILIES = ("boolean", "grid", "cloud")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,12 @@ class Network:
     distribution: str = "gaussian"
     cube: int = 0  # 1: features are {0,1}^n in lexicographic order, 2: {-1,+1}^n (the engine's fast first layer)
 
+    def __post_init__(self):
+        if len(self.activations) != len(self.widths) - 1:
+            raise ValueError(f"{len(self.widths) - 1} layers need as many activation codes, got {self.activations}")
+        for c in self.activations:
+            activations.check(c)  # an unknown code is a bug, never a silent identity
+
     @property
     def n_params(self) -> int:
         w = self.widths
@@ -50,7 +60,10 @@ class Prior:
 
     A subclass implements either ``network(domain) -> Network`` (run by the fast
     engine) or ``draw_outputs(rng, count, domain) -> (count, N) float32`` real
-    outputs on the canonical points from an explicit ``np.random.Generator``.
+    outputs on the canonical points from an explicit ``np.random.Generator``; draw i
+    must depend only on the start of the stream (a shorter run is a prefix of a longer
+    one). ``domains`` lists the domain families it is defined on ("boolean", "grid",
+    "cloud"); the sampler refuses any other with one line.
     """
 
     name: ClassVar[str] = ""
@@ -61,6 +74,12 @@ class Prior:
 
     def network(self, domain):  # pragma: no cover - overridden
         return None
+
+    def check_domain(self, domain) -> None:
+        """UserError unless this prior is defined on the domain's family."""
+        if domain.family not in self.domains:
+            raise UserError(f"prior {self.name} is not defined on {domain.family} domain {domain}; "
+                            f"it supports: {', '.join(self.domains)}")
 
     def draw_outputs(self, rng: np.random.Generator, count: int, domain) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define network() or draw_outputs()")

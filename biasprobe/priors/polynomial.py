@@ -9,7 +9,8 @@ from typing import ClassVar
 import numpy as np
 
 from biasprobe.errors import UserError
-from biasprobe.priors.base import POWER, Network, Prior, cube_code, input_features
+from biasprobe import activations
+from biasprobe.priors.base import Network, Prior, cube_code, input_features
 from biasprobe.priors.networks import BIAS_SCALINGS, check_hidden, check_sigma, check_weights, dense_network
 
 FAMILIES = ("network", "ptf")
@@ -58,7 +59,7 @@ class Polynomial(Prior):
 
     def network(self, domain) -> Network:
         if self.family == "network":
-            return dense_network(input_features(domain), self.hidden, POWER + self.degree,
+            return dense_network(input_features(domain), self.hidden, activations.power(self.degree),
                                  self.sigma_w, self.sigma_b, self.bias_scaling, self.weights, cube_code(domain))
         feats = monomial_features(domain, self.degree)
         return Network(features=feats, widths=(feats.shape[0], 1), activations=(0,),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from biasprobe.experiments import analysis as an
+from biasprobe import analysis as an
 
 
 def test_binary_entropy_and_laws():

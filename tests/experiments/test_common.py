@@ -3,7 +3,7 @@
 import numpy as np
 
 from biasprobe.domains import parse_domain
-from biasprobe.experiments.common import child_seed, convention, measure_counts, ones, sample
+from biasprobe.sweep import child_seed, convention, measure_counts, ones, sample
 from biasprobe.priors import make_prior
 
 

@@ -13,7 +13,7 @@ from biasprobe.domains import parse_domain
 from biasprobe.errors import UserError
 from biasprobe.measures import compute, describe_measures, get_measure, list_measures, measure_table, registry
 from biasprobe.tables import bits_to_hex
-from common_checks import check_basic, check_invariance
+from biasprobe.testing import check_measure, check_measure_basic as check_basic, check_measure_invariance as check_invariance
 from measure_helpers import majority, parity
 
 BOOL7 = parse_domain("bool:7")
@@ -46,8 +46,8 @@ def plugin(tmp_path, monkeypatch):
     write_plugin(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
-    registry._REGISTRY.pop("demo_alternations", None)
-    registry._PLUGINS_LOADED.discard("demo_alternations")
+    registry.MEASURES.remove("demo_alternations")
+    registry.MEASURES._loaded.discard("demo_alternations")
     sys.modules.pop("bp_plugin_demo", None)
 
 
@@ -86,6 +86,7 @@ def test_plugin_loads_lazily_and_passes_the_common_checks(plugin):
     check_basic("demo_alternations", "grid")
     check_invariance("demo_alternations", "boolean", "reverse")
     check_invariance("demo_alternations", "grid", "complement")
+    check_measure("demo_alternations")
 
 
 def test_plugin_found_by_name_on_first_lookup(plugin):
@@ -214,7 +215,7 @@ def test_a_name_clash_is_refused_but_reimport_is_fine():
     from biasprobe.measures import register_measure
     from biasprobe.measures.boolean import lz
 
-    with pytest.raises(UserError, match="measure 'lz' from .* clashes with the one from biasprobe.measures.boolean"):
+    with pytest.raises(UserError, match=r"measure 'lz' is registered twice \(biasprobe.measures.boolean and"):
         register_measure("lz")(lambda tables, domain: tables.sum(axis=1))
     register_measure("lz", domains=("boolean", "grid"), bounds=get_measure("lz").bounds,
                      invariant_under=get_measure("lz").invariant_under)(lz)  # same function: a re-import
@@ -292,4 +293,5 @@ def test_a_broken_plugin_is_skipped_with_a_warning(tmp_path, monkeypatch):
         with pytest.raises(UserError, match="unknown measure 'broken_measure'"):
             get_measure("broken_measure")
     finally:
-        registry._PLUGINS_LOADED.discard("broken_measure")
+        registry.MEASURES._loaded.discard("broken_measure")
+        registry.MEASURES._failed.pop("broken_measure", None)

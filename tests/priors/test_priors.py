@@ -158,7 +158,7 @@ def test_register_prior_readme_example(monkeypatch):
     from biasprobe.priors import Prior, register_prior
     from biasprobe.sampling import sample_counts
 
-    monkeypatch.setattr("biasprobe.priors.PRIORS", dict(PRIORS))
+    monkeypatch.setattr(PRIORS, "_entries", dict(PRIORS._entries))
 
     @register_prior
     @dataclasses.dataclass(frozen=True)
