@@ -4,16 +4,20 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SCALE  ?= default
+# The exact versions that produced results/; `make install LOCK=` installs unlocked (pyproject's ranges).
+LOCK   ?= constraints.txt
 
 .PHONY: install test test-all all quick bench clean-cache clean
 
 install: $(STAMP)
 
-# Re-install only when the dependency list changes.
-$(STAMP): pyproject.toml
+# Re-install only when the dependency list or the lock changes; then compile numba's kernels once
+# (cached beside the sources) so the first command a user types does not wait 15-45 s for them.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet $(if $(LOCK),-c $(LOCK)) -e '.[dev]'
+	$(PY) -m biasprobe.warm
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -26,7 +30,7 @@ all: $(STAMP)
 	$(PY) -m biasprobe run all --scale $(SCALE)
 
 quick: $(STAMP)
-	$(PY) -m biasprobe run all --scale quick --results-dir .cache/quick-results
+	$(PY) -m biasprobe run all --scale quick
 
 results/%: $(STAMP) FORCE
 	$(PY) -m biasprobe run $* --scale $(SCALE)

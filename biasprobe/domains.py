@@ -1,6 +1,6 @@
 """Input domains (Boolean cubes, grids, point clouds), their canonical points and enumeration orders.
 
-A domain has *canonical* points, in the lexicographic order of REFERENCES.md §1
+A domain has *canonical* points, in the lexicographic order of docs/definitions.md §1
 (x_1 is the most significant bit or digit), and an *enumeration order*: the
 sequence in which sequence-sensitive measures (LZ, compression) read a truth
 table. Counts and hex truth tables always use the canonical order, so the same

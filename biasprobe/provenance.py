@@ -75,7 +75,10 @@ def lock_status() -> dict:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
             installed = None
-        if installed != locked:
+        # a local build tag (torch's "+cpu") is not part of the pin unless the lock names one
+        same = installed == locked or ("+" not in locked and installed is not None
+                                        and installed.split("+")[0] == locked)
+        if not same:
             differs[name] = [locked, installed]
     return {"file": LOCK_FILE.name, "matches": not differs, "differs": differs}
 

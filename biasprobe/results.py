@@ -195,6 +195,17 @@ class Output:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.experiment = experiment or self.directory.name
         self.artifacts: list[dict] = []
+        self.notes: dict = {}
+
+    def record(self, key: str, value) -> None:
+        """Keep a JSON-ready value in the provenance, not in a table: run times and other facts that are not results.
+
+        Tables are citable and must stay byte-identical when the numbers do; a wall time changes every run.
+        """
+        import json
+
+        json.dumps(value)  # fail here, not when the provenance is written
+        self.notes[str(key)] = value
 
     def _claim(self, name: str, kind: str, caption: str) -> None:
         if not name or "/" in name or name.startswith("."):

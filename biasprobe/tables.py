@@ -1,4 +1,4 @@
-"""Truth tables: packing bits into 64-bit words and the hex names of REFERENCES.md §1.
+"""Truth tables: packing bits into 64-bit words and the hex names of docs/definitions.md §1.
 
 A table of N bits f(0) f(1) ... f(N-1) is read as the big-endian number
 sum_i f(i) 2^(N-1-i). Packed form: W = ceil(N/64) uint64 words, most significant

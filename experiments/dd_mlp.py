@@ -84,13 +84,13 @@ def render(tables, config: dict, out) -> None:
         w0 = _interpolation_width(c, tol)
         window = (w0 / 2, 2 * w0) if np.isfinite(w0) else None
         rows.append({"noise": noise, "epochs": config["epochs"], "seeds": config["seeds"],
-                     "interpolation_width": w0, **peak_row(c.width, c.test_error, window),
-                     "compute_s": float(timing.seconds.sum())})
+                     "interpolation_width": w0, **peak_row(c.width, c.test_error, window)})
+    out.record("compute_seconds", {"training": round(float(timing.seconds.sum()), 3)})
     out.table("peaks", pd.DataFrame(rows),
               f"Test-error peak in width (searched within a factor 2 of the first width with train error ≤ {tol:g}), "
               f"the lowest test error on each side, after {config['epochs']} epochs"
               + (" (fewer than the paper's 500; coarse width grid)" if config["epochs"] < 500 else "")
-              + "; compute time in seconds.", n="seeds")
+              + ".", n="seeds")
     out.table("final", final.round(6), f"Final train and test error per width and noise level, mean over "
               f"{config['seeds']} seeds, after {config['epochs']} epochs.", n="seeds")
     out.table("epochs", runs.groupby(["noise", "width", "epoch"]).agg(

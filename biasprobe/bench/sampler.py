@@ -14,6 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from biasprobe import runtime
+from biasprobe.runtime import thread_limits
+
 DOMAIN = "bool:7"
 HIDDEN = (40, 40)
 
@@ -27,44 +30,36 @@ def sgemm_gflops(threads: int = 1, size: int = 2048, repeats: int = 5) -> tuple[
     """Large float32 matrix product, GFLOP/s on `threads` threads."""
     import torch
 
-    saved = torch.get_num_threads()
-    torch.set_num_threads(threads)
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(size, size, generator=gen)
     b = torch.randn(size, size, generator=gen)
     c = torch.empty(size, size)
-    torch.mm(a, b, out=c)
 
     def once():
         t = time.perf_counter()
         torch.mm(a, b, out=c)
         return 2 * size**3 / (time.perf_counter() - t) / 1e9
 
-    try:
+    with thread_limits(torch_threads=threads):
+        torch.mm(a, b, out=c)
         return _median_rate(once, repeats)
-    finally:
-        torch.set_num_threads(saved)
 
 
 def normal_rate(n: int = 1 << 23, repeats: int = 5) -> tuple[float, list[float]]:
     """torch float32 normal variates per second on one thread (the engine's generator)."""
     import torch
 
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(0)
     x = torch.empty(n)
-    x.normal_(generator=gen)
 
     def once():
         t = time.perf_counter()
         x.normal_(generator=gen)
         return n / (time.perf_counter() - t)
 
-    try:
+    with thread_limits(torch_threads=1):
+        x.normal_(generator=gen)
         return _median_rate(once, repeats)
-    finally:
-        torch.set_num_threads(saved)
 
 
 def naive_rate(networks: int, repeats: int) -> tuple[float, list[float]]:
@@ -82,8 +77,6 @@ def naive_rate(networks: int, repeats: int) -> tuple[float, list[float]]:
     powers = 1 << np.arange(63, -1, -1, dtype=np.uint64)
 
     def once():
-        saved = torch.get_num_threads()
-        torch.set_num_threads(1)
         counter = Counter()
         t = time.perf_counter()
         with torch.no_grad():
@@ -98,11 +91,10 @@ def naive_rate(networks: int, repeats: int) -> tuple[float, list[float]]:
                 bits = (model(x)[:, 0] > 0).numpy().astype(np.uint64)
                 key = (int((bits[:64] * powers).sum()), int((bits[64:] * powers).sum()))
                 counter[key] += 1
-        rate = networks / (time.perf_counter() - t)
-        torch.set_num_threads(saved)
-        return rate
+        return networks / (time.perf_counter() - t)
 
-    return _median_rate(once, repeats)
+    with thread_limits(torch_threads=1):
+        return _median_rate(once, repeats)
 
 
 def _engine_child(samples: int, repeats: int, workers: int) -> dict:
@@ -144,10 +136,8 @@ def breakdown(blocks: int = 6) -> dict:
     eng = sampling._Engine(make_prior("mlp", hidden=HIDDEN), parse_domain(DOMAIN), 0, "cpu")
     buf = eng.new_buffers(eng.block)
     table = sampling._Table(2, 1 << 34)
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
     t_draw, t_fwd, t_count = [], [], []
-    try:
+    with thread_limits(torch_threads=1):
         for blk in range(blocks):
             t0 = time.perf_counter()
             handle = eng.draw(blk, eng.block, buf)
@@ -159,8 +149,6 @@ def breakdown(blocks: int = 6) -> dict:
             t3 = time.perf_counter()
             if blk:  # the first block pays for loading kernels
                 t_draw.append(t1 - t0), t_fwd.append(t2 - t1), t_count.append(t3 - t2)
-    finally:
-        torch.set_num_threads(saved)
     per = lambda ts: statistics.median(ts) / eng.block * 1e6  # noqa: E731
     return {"draw_us": per(t_draw), "forward_us": per(t_fwd), "pack_count_us": per(t_count)}
 
@@ -168,9 +156,7 @@ def breakdown(blocks: int = 6) -> dict:
 def run(out_dir: Path, quick: bool = False) -> dict:
     from biasprobe.domains import parse_domain
     from biasprobe.priors import make_prior
-    from biasprobe.sampling import default_workers
-
-    cores = default_workers()
+    cores = runtime.cores()
     net = make_prior("mlp", hidden=HIDDEN).network(parse_domain(DOMAIN))
     reps = 3 if quick else 5
     log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731

@@ -74,7 +74,7 @@ def width_sweep(target: str, widths, seeds: int, noises=(0.0,), n_train: int = 6
     The training inputs are one seeded subset of `n_train` inputs (half the cube by default), shared
     by every width and seed; a noise fraction f flips exactly round(f·n_train) training labels
     (chosen per seed). After training, every network is evaluated on all inputs and thresholded
-    at 0 (REFERENCES.md §1); its truth table is measured with the registered measures
+    at 0 (docs/definitions.md §1); its truth table is measured with the registered measures
     (`biasprobe.measures.compute`). Rows carry the train error on the labels trained on, the test
     error on the held-out inputs against the clean target, the error on all inputs, the learned
     function's hex name, its measures and the target's (`target_*`).

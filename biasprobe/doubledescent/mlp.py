@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from biasprobe.errors import UserError
+from biasprobe.runtime import thread_limits
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """SGD settings of Nakkiran et al. (2019) as REFERENCES.md §6 gives them for MNIST-1D.
+    """SGD settings of Nakkiran et al. (2019) as docs/definitions.md §6 gives them for MNIST-1D.
 
     `threads` is the torch intra-op thread count used during training (set deliberately: the
     default would take every core of a shared machine); `record_every` is the epoch stride of
@@ -33,19 +33,6 @@ class TrainConfig:
                 raise UserError(f"training {name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0 or not 0 <= self.momentum < 1:
             raise UserError(f"need lr > 0 and 0 <= momentum < 1, got lr={self.lr}, momentum={self.momentum}")
-
-
-@contextlib.contextmanager
-def torch_threads(count: int):
-    """Run a block with torch's intra-op thread count set to `count`, then restore it."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _init_members(sizes: list[int], seeds: list[int], torch):
@@ -84,7 +71,7 @@ def train_members(x: np.ndarray, labels: np.ndarray, width: int, seeds, config: 
 
     x: (n, in) shared inputs; labels: (M, n) integer class labels per member (noise may differ).
     outputs=None means classes = labels.max()+1 with cross-entropy; outputs=1 means binary labels
-    with a single logit and logistic loss (the bit is 1 iff the output is > 0, REFERENCES.md §1).
+    with a single logit and logistic loss (the bit is 1 iff the output is > 0, docs/definitions.md §1).
     The members' losses are summed, so each member's gradient is that of its own mean loss: the
     result is M independent SGD runs sharing one batched computation. Each member shuffles with
     its own torch.Generator. Returns final train/eval errors, the learning curves (`history`)
@@ -106,7 +93,7 @@ def train_members(x: np.ndarray, labels: np.ndarray, width: int, seeds, config: 
     x_eval = x_eval or {}
     labels_eval = labels_eval or {}
     history = []
-    with torch_threads(config.threads):
+    with thread_limits(torch_threads=config.threads):
         xt = torch.tensor(x, dtype=torch.float32)
         yt = torch.as_tensor(labels, dtype=torch.float32 if binary else torch.int64)
         params = _init_members(sizes, seeds, torch)

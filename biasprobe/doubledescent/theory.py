@@ -90,7 +90,7 @@ def random_features_risk(psi1, psi2, zeta: float | None = None, f1_2: float = 1.
     """Ridgeless test risk of random-features regression, Mei & Montanari (2022), Theorem 3 (λ → 0).
 
     psi1 = N/d (features), psi2 = n/d (samples), zeta = μ1/μ* of the activation (ReLU by default),
-    f1_2 = ‖β1‖², fstar2 = E f_NL², tau2 = noise variance. Written exactly as REFERENCES.md §6.
+    f1_2 = ‖β1‖², fstar2 = E f_NL², tau2 = noise variance. Written exactly as docs/definitions.md §6.
     """
     if zeta is None:
         zeta = RELU_MU1 / math.sqrt(RELU_MU_STAR2)

@@ -14,7 +14,7 @@ from biasprobe import runtime
 def bits_of(tables: np.ndarray, domain) -> tuple[np.ndarray, np.ndarray]:
     """(B, N) uint8 bits and a (B,) mask of rows that are valid.
 
-    Boolean tables pass through; real outputs become 1 iff y > 0 (REFERENCES.md §1), and a
+    Boolean tables pass through; real outputs become 1 iff y > 0 (docs/definitions.md §1), and a
     row with any NaN or infinite value is marked invalid: it is not a function, so measures
     return NaN for it rather than a value of its thresholded shadow.
     """

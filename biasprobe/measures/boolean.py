@@ -1,6 +1,6 @@
 """Measures of Boolean functions from their truth tables: K_LZ, counts, entropy, sensitivity-type and Fourier measures.
 
-Definitions: docs/definitions.md §4. Sequence measures (lz, lz_phrases) read the table
+Definitions: docs/definitions.md §2. Sequence measures (lz, lz_phrases) read the table
 in the domain's enumeration order; structure measures (gc, csr, sensitivity, Fourier)
 declare reads="structure" and receive canonical order, so they do not depend on the enumeration.
 """
@@ -115,7 +115,7 @@ def sensitivity(tables, domain):
 def csr(tables, domain):
     """Critical sample ratio: fraction of inputs with a Hamming-1 neighbour of different output.
 
-    Boolean form of Krueger et al. (2017), as in docs/definitions.md §4.
+    Boolean form of Krueger et al. (2017), as in docs/definitions.md §2.
     """
     v, n = tables, domain.dim
     critical = np.zeros(v.shape, dtype=bool)

@@ -2,7 +2,7 @@
 
 Tables hold the real outputs at the grid points; canonical order reshapes to the
 domain's lattice (`domain.shape`, first axis most significant). A row with a NaN or
-infinite output gets NaN (docs/definitions.md §2: non-finite outputs are never thresholded).
+infinite output gets NaN (docs/definitions.md §1: non-finite outputs are never thresholded).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def max_sign_changes(domain) -> float:
 def sign_changes(tables, domain):
     """Number of adjacent grid-point pairs, along every grid line, whose outputs fall on different sides of 0.
 
-    Sides as in the threshold of docs/definitions.md §2: y > 0 versus y <= 0.
+    Sides as in the threshold of docs/definitions.md §1: y > 0 versus y <= 0.
     """
     images, valid = _images(tables, domain)
     bits = images > 0

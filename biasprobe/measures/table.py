@@ -13,7 +13,7 @@ def measure_table(frame, names, domain, *, sample: int | None = None, seed: int 
                   column: str = "function"):
     """Return a copy of `frame` with one float64 column per measure.
 
-    `frame[column]` holds canonical hex truth tables (REFERENCES.md §1). Each distinct
+    `frame[column]` holds canonical hex truth tables (docs/definitions.md §1). Each distinct
     function is measured once, in batches. On grid and cloud domains the hex names are
     the thresholded outputs, so measures see +1 / -1 values (y > 0 gives back the bit).
 

@@ -123,6 +123,7 @@ def run_experiment(exp: Experiment, scale: str = "default", results_dir: Path | 
             "wall_time_s": {"compute": round(original_s if original_s is not None else compute_s, 3),
                             "load": round(compute_s, 3) if hit else 0.0, "render": round(render_s, 3)},
             **env,
+            "notes": out.notes,
             "artifacts": out.artifacts,
         }
         _write_json(staging / "provenance.json", record)

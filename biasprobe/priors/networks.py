@@ -1,4 +1,4 @@
-"""Random perceptrons and fully connected networks (MLPs), with the parameter conventions of REFERENCES.md §1."""
+"""Random perceptrons and fully connected networks (MLPs), with the parameter conventions of docs/definitions.md §1."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from biasprobe.priors.base import WEIGHTS, Network, Prior, cube_code, fan_in_sca
 
 BIAS_SCALINGS = ("fixed", "fan_in")
 
-# The parameter conventions of docs/definitions.md §3 for 7-40-40-1 ReLU networks. They move
+# The parameter conventions of docs/definitions.md §1 for 7-40-40-1 ReLU networks. They move
 # P(constant function) from 0.217 (b) to 0.728 (a), 3.4x (measured); results name theirs.
 #   a: W ~ N(0, 1/fan_in), b ~ N(0, 1) (Gaussian)
 #   b: hidden weights and biases uniform with variance 2/fan_in (biases scaled by the layer's fan_in too);
@@ -76,7 +76,7 @@ class MLP(Prior):
     Default (convention a): W ~ N(0, sigma_w^2/fan_in), b ~ N(0, sigma_b^2).
     ``bias_scaling=fan_in`` gives b variance sigma_b^2/fan_in; ``weights=uniform``
     draws weights and biases uniformly with the same variance. ``convention`` =
-    a | b | c sets sigma_w, sigma_b, weights and bias_scaling to REFERENCES.md §1's
+    a | b | c sets sigma_w, sigma_b, weights and bias_scaling to docs/definitions.md §1's
     presets; empty means "use the fields as given".
     """
 
@@ -96,7 +96,7 @@ class MLP(Prior):
         "activation": " | ".join(activations.NAMES),
         "weights": "gaussian | uniform (same variance, biases too)",
         "bias_scaling": "fixed: b ~ sigma_b^2 | fan_in: b ~ sigma_b^2/fan_in",
-        "convention": "a | b | c presets of REFERENCES.md §1 (sets sigma_w, sigma_b, weights, bias_scaling)",
+        "convention": "a | b | c presets of docs/definitions.md §1 (sets sigma_w, sigma_b, weights, bias_scaling)",
     }
 
     def __post_init__(self):

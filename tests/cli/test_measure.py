@@ -35,7 +35,7 @@ def test_csv_with_domain_from_sidecar(counts, tmp_path, capsys):
     out = tmp_path / "measured.csv"
     assert main(["measure", "lz,entropy,csr", "--in", str(counts), "-o", str(out)]) == 0
     frame = pd.read_csv(out, dtype={"function": str})
-    assert frame["lz"].tolist() == [70.0, 91.0, 7.0]  # REFERENCES §2 unit table
+    assert frame["lz"].tolist() == [70.0, 91.0, 7.0]  # docs/definitions.md §2 unit table
     assert frame["entropy"].tolist() == [1.0, 1.0, 0.0]
     assert frame["csr"].tolist() == [70 / 128, 1.0, 0.0]
     assert frame["count"].tolist() == [5, 3, 2]

@@ -1,4 +1,4 @@
-"""Oracle tests for domains (points, Gray and permuted orders) and truth-table encoding (REFERENCES.md §1)."""
+"""Oracle tests for domains (points, Gray and permuted orders) and truth-table encoding (docs/definitions.md §1)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The Boolean bridge: named targets against REFERENCES.md's truth tables; trained functions measured."""
+"""The Boolean bridge: named targets against docs/definitions.md's truth tables; trained functions measured."""
 
 import numpy as np
 import pytest
@@ -34,7 +34,7 @@ def test_width_sweep_learns_majority_and_measures_it():
     clean = df[df.noise == 0.0].iloc[0]
     noisy = df[df.noise == 0.25].iloc[0]
     assert clean.train_error == 0.0 and clean.test_error < 0.1
-    # Majority of 7 has K_LZ = 70, entropy 1 and average sensitivity 35/112 (REFERENCES §2; C(6,3)·2/2^6 per input).
+    # Majority of 7 has K_LZ = 70, entropy 1 and average sensitivity 35/112 (docs/definitions.md §2; C(6,3)·2/2^6 per input).
     assert clean.target_lz == 70.0 and clean.target_entropy == 1.0
     assert clean.target_sensitivity == pytest.approx(140 / 448)
     if clean.test_error == 0.0:

@@ -19,7 +19,7 @@ def test_relu_hermite_coefficients_match_quadrature():
     assert T.RELU_MU0 == pytest.approx(mu0, rel=1e-9)
     assert T.RELU_MU1 == pytest.approx(mu1, rel=1e-9)
     assert T.RELU_MU_STAR2 == pytest.approx(second - mu0**2 - mu1**2, rel=1e-9)
-    assert T.RELU_MU1 / math.sqrt(T.RELU_MU_STAR2) == pytest.approx(1.659, abs=1e-3)  # REFERENCES §6
+    assert T.RELU_MU1 / math.sqrt(T.RELU_MU_STAR2) == pytest.approx(1.659, abs=1e-3)  # docs/definitions.md §6
 
 
 def test_hastie_asymptotic_hand_values():

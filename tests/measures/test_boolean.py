@@ -50,7 +50,7 @@ def test_single_point(index):
     weights = [(1 - 2 / N7) ** 2] + [comb(n, k) * 4 / N7**2 for k in range(1, n + 1)]
     assert sum(weights) == pytest.approx(1)
     assert out["spectral_entropy"] == pytest.approx(H(*weights), abs=1e-12)
-    if index in (0, 127):  # 1 0^127 and 0^127 1: N_w 3/2 and 2/3, K_LZ 17.5 (REFERENCES §2 table)
+    if index in (0, 127):  # 1 0^127 and 0^127 1: N_w 3/2 and 2/3, K_LZ 17.5 (docs/definitions.md §2 table)
         assert out["lz"] == 17.5
 
 
@@ -143,7 +143,7 @@ def test_entropy_against_scipy():
 
 
 def test_random_functions_are_near_the_stated_means():
-    """REFERENCES §2: random f has sensitivity ~ 0.5, csr ~ 1 - 2^-n, gc ~ 1 (means over 2000 draws, n = 7)."""
+    """docs/definitions.md §2: random f has sensitivity ~ 0.5, csr ~ 1 - 2^-n, gc ~ 1 (means over 2000 draws, n = 7)."""
     rng = np.random.default_rng(0)
     t = rng.integers(0, 2, (2000, 128)).astype(np.uint8)
     out = compute(["sensitivity", "csr", "gc"], t, BOOL7)

@@ -1,4 +1,4 @@
-"""K_LZ and the Kaspar-Schuster phrase count: the unit table of REFERENCES.md §2, antropy, a transcribed reference."""
+"""K_LZ and the Kaspar-Schuster phrase count: the unit table of docs/definitions.md §2, antropy, a transcribed reference."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from measure_helpers import bits, ks_phrases, majority, parity
 
 BOOL7 = parse_domain("bool:7")
 
-# REFERENCES.md §2, value for value: (truth table, N_w forward, N_w reverse, K_LZ)
+# docs/definitions.md §2, value for value: (truth table, N_w forward, N_w reverse, K_LZ)
 UNIT_TABLE = [
     ("0" * 128, None, None, 7.0),
     ("1" * 128, None, None, 7.0),

@@ -68,3 +68,88 @@ def test_check_prior_fails_a_prior_that_ignores_its_seed():
             check_prior("_stuck")
     finally:
         PRIORS.remove("_stuck")
+
+
+PLUGIN_PRIOR = '''
+"""A third-party prior, as a user would write it."""
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+
+from biasprobe.priors import Prior, register_prior
+
+
+@register_prior
+@dataclasses.dataclass(frozen=True)
+class Dictator(Prior):
+    """f(x) = x_j for a uniformly random coordinate j."""
+
+    name: ClassVar[str] = "demo_dictator"
+    summary: ClassVar[str] = "a random single coordinate"
+    domains: ClassVar[tuple[str, ...]] = ("boolean",)
+
+    def draw_outputs(self, rng, count, domain):
+        j = rng.integers(0, domain.dim, size=count)
+        return (domain.points[:, j].T - 0.5 * (domain.kind == "bool")).astype(np.float32)
+'''
+
+
+def test_a_plugin_prior_is_listed_samples_and_passes_check_prior(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    (tmp_path / "bp_demo_prior.py").write_text(PLUGIN_PRIOR)
+    info = tmp_path / "bp_demo_prior-0.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-demo-prior\nVersion: 0.2\n")
+    (info / "entry_points.txt").write_text("[biasprobe.priors]\ndemo_dictator = bp_demo_prior\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert "demo_dictator" in PRIORS
+        check_prior("demo_dictator")
+        c = sample_counts(make_prior("demo_dictator"), parse_domain("bool:3"), samples=3000, seed=0)
+        assert sorted(c.hex()) == ["0f", "33", "55"]  # x_1, x_2, x_3 (x_1 is the most significant)
+        env = {"PYTHONPATH": f"{tmp_path}:{':'.join(p for p in sys.path if p)}", "PATH": "/usr/bin:/bin"}
+        out = subprocess.run([sys.executable, "-m", "biasprobe", "list", "priors"], capture_output=True, text=True,
+                             env=env, timeout=60)
+        assert out.returncode == 0 and "demo_dictator" in out.stdout, out.stderr
+        out = subprocess.run([sys.executable, "-m", "biasprobe", "sample", "demo_dictator", "--domain", "bool:3",
+                              "--samples", "300", "-o", str(tmp_path / "c.csv")], capture_output=True, text=True,
+                             env=env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        import json
+
+        side = json.loads((tmp_path / "c.csv.json").read_text())
+        assert any(p["name"] == "demo_dictator" and p["version"] == "0.2" for p in side["plugins"])
+        out = subprocess.run([sys.executable, "-m", "biasprobe", "sample", "demo_dictator", "--domain", "grid:2:4",
+                              "--samples", "3"], capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 2 and out.stderr.count("\n") == 1 and "not defined on grid" in out.stderr
+    finally:
+        PRIORS.remove("demo_dictator")
+        PRIORS._loaded.discard("demo_dictator")
+        sys.modules.pop("bp_demo_prior", None)
+
+
+def test_a_plugin_that_exits_on_import_is_named_not_fatal(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from biasprobe.cli import main
+
+    (tmp_path / "bp_exits.py").write_text("raise SystemExit(0)\n")
+    info = tmp_path / "bp_exits-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-exits\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[biasprobe.priors]\nexiting = bp_exits\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.warns(RuntimeWarning, match="prior plug-in 'exiting' .* failed to load"):
+            assert main(["list", "priors"]) == 0
+        assert "mlp" in capsys.readouterr().out
+        assert main(["sample", "nosuch", "--samples", "3"]) == 2
+        err = capsys.readouterr().err
+        assert "unknown prior 'nosuch'" in err and "plug-ins that failed to load: exiting" in err
+    finally:
+        PRIORS._loaded.discard("exiting")
+        PRIORS._failed.pop("exiting", None)
+        sys.modules.pop("bp_exits", None)
