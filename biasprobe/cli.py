@@ -41,8 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._module.run(args) or 0)
     except UserError as err:
-        print(f"biasprobe {args.command}: error: {err}", file=sys.stderr)
+        print(f"biasprobe {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("biasprobe: interrupted", file=sys.stderr)
+        print(f"biasprobe {args.command}: interrupted; no partial output was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `biasprobe list | head -1`: the reader went away; stop quietly as other Unix tools do
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _one_line(err) -> str:
+    return " ".join(str(err).split())

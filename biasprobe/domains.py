@@ -31,6 +31,8 @@ KINDS = {
 ORDERS = ("lex", "gray", "perm")
 MAX_BOOLEAN_N = 24  # 2^24 points; the sampler checks memory separately
 MAX_POINTS = 1 << 24
+MAX_COORDINATES = 1 << 26  # points x dimensions of a cloud or grid held as float64 (512 MiB)
+MAX_SEED = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,14 @@ class Domain:
         if not self.is_boolean:
             if self.dim < 1 or self.size < 1:
                 raise UserError(f"domain {self} needs a positive dimension and size")
-            if self.n_points > MAX_POINTS:
+            if self.dim > 64 and self.kind == "grid" or self.n_points > MAX_POINTS:
                 raise UserError(f"domain {self} has more than {MAX_POINTS} points")
+            if self.n_points * self.dim > MAX_COORDINATES:
+                raise UserError(f"domain {self}: {self.n_points} points x {self.dim} dimensions is more than "
+                                f"{MAX_COORDINATES} coordinates")
+        for what, value in (("seed", self.seed), ("order seed", self.order_seed)):
+            if not 0 <= value <= MAX_SEED:
+                raise UserError(f"domain {self.kind}: {what} {value} must be in 0..2^63-1")
         if self.kind == "gauss" and self.order == "gray":
             raise UserError("gray order needs a lattice (bool, pm1, grid); use lex or perm for gauss")
 
@@ -71,7 +79,9 @@ class Domain:
     def n_points(self) -> int:
         if self.is_boolean:
             return 1 << self.dim
-        return self.size**self.dim if self.kind == "grid" else self.size
+        if self.kind == "grid":
+            return self.size ** min(self.dim, 64) if self.size > 1 else 1
+        return self.size
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -8,6 +8,8 @@ number in ceil(N/4) lower-case hex digits, zero-padded.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from biasprobe.errors import UserError
@@ -59,25 +61,40 @@ def to_hex(words: np.ndarray, n_bits: int) -> list[str]:
     return np.ascontiguousarray(chars).view(f"S{digits}").reshape(b).astype(f"U{digits}").tolist()
 
 
+def _name_pattern(digits: int) -> re.Pattern:
+    return re.compile(rf"(?:0[xX])?[0-9a-fA-F]{{{digits}}}")
+
+
 def from_hex(names, n_bits: int) -> np.ndarray:
-    """Hex strings -> (B, W) packed words; a UserError names the first bad one."""
+    """Hex strings -> (B, W) packed words; a UserError names the first bad one.
+
+    The rule (docs/definitions.md §1): exactly ceil(N/4) ASCII hex digits, either case,
+    optionally after one "0x", surrounding white space ignored. Shorter names are refused
+    rather than zero-padded: "ff" on a 32-input domain is more likely a table of another
+    domain than the function 000000ff.
+    """
     w = n_words(n_bits)
     digits = hex_digits(n_bits)
+    pattern = _name_pattern(digits)
     out = np.zeros((len(names), w), dtype=np.uint64)
     for i, name in enumerate(names):
-        text = str(name).strip().lower()
-        if text.startswith("0x"):
-            text = text[2:]
-        try:
-            value = int(text, 16)
-        except ValueError:
-            raise UserError(f"function {name!r} is not a hex truth table") from None
-        if len(text) > digits or value >> n_bits:
-            raise UserError(f"function {name!r} has more than {n_bits} bits")
+        text = name.decode("ascii", "replace") if isinstance(name, bytes) else name
+        if not isinstance(text, str) or not pattern.fullmatch(text.strip()):
+            raise UserError(f"function {_show(name)} is not a truth table of {n_bits} inputs: it must be exactly "
+                            f"{digits} hex digits (0-9, a-f)")
+        text = text.strip()[-digits:]
+        value = int(text, 16)
+        if value >> n_bits:
+            raise UserError(f"function {_show(name)} has more than {n_bits} bits (its first digit is too large)")
         for j in range(w - 1, -1, -1):
             out[i, j] = value & 0xFFFF_FFFF_FFFF_FFFF
             value >>= 64
     return out
+
+
+def _show(name) -> str:
+    text = repr(name)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 _NIBBLE = np.full(256, 255, dtype=np.uint8)  # ASCII byte -> hex digit value; 255 = not a hex digit
@@ -88,7 +105,7 @@ _NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
 def hex_to_bits(names, n_bits: int) -> np.ndarray:
     """Hex strings (or bytes) -> (B, N) uint8 bits; vectorised when every name is exactly ceil(N/4) hex digits.
 
-    Anything else (0x prefixes, spaces, short or bad names) goes through `from_hex` and its messages.
+    Anything else (0x prefixes, spaces, short or bad names) goes through `from_hex`: its rule and its messages.
     """
     fast = _exact_hex_to_bits(names, n_bits)
     if fast is not None:

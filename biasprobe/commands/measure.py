@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
-
-from biasprobe.errors import UserError
 
 HELP = "add measure columns (lz, entropy, ...) to a counts table"
 
@@ -18,79 +15,41 @@ def add_arguments(parser):
                         help="counts table (.csv or .parquet) with a 'function' column")
     parser.add_argument("-o", "--out", required=True, help="output table (.csv or .parquet); may equal --in")
     parser.add_argument("--domain",
-                        help="domain spec (e.g. bool:7); default: the 'domain' of the input's .json sidecar")
-    parser.add_argument("--sample", type=int, default=None,
+                        help="domain spec (e.g. bool:7); default: the 'domain' of the input's .json sidecar, which "
+                             "must carry this table's checksum")
+    parser.add_argument("--sample", default=None,
                         help="measure only this many distinct functions (seeded) with slow measures such as 'boolean'")
-    parser.add_argument("--seed", type=int, default=0, help="seed choosing the sampled functions (default 0)")
-    parser.add_argument("--workers", type=int, default=None, help="threads/processes (default: all cores)")
+    parser.add_argument("--seed", default="0", help="seed choosing the sampled functions (default 0)")
+    parser.add_argument("--workers", default=None, help="threads/processes (default: all cores)")
     parser.add_argument("--column", default="function", help="column holding the hex truth tables (default: function)")
 
 
-def sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
-
-
-def read_table(path: Path):
-    import pandas as pd
-
-    if not path.exists():
-        raise UserError(f"input table {str(path)!r} does not exist")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path, dtype={"function": str})
-    raise UserError(f"input table {str(path)!r} must end in .csv or .parquet")
-
-
-def write_table(frame, path: Path) -> None:
-    if path.suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    elif path.suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        raise UserError(f"output table {str(path)!r} must end in .csv or .parquet")
-
-
-def resolve_domain(spec: str | None, source: Path):
-    from biasprobe.domains import parse_domain
-
-    provenance = {}
-    side = sidecar(source)
-    if side.exists():
-        try:
-            provenance = json.loads(side.read_text())
-        except json.JSONDecodeError as err:
-            raise UserError(f"provenance sidecar {str(side)!r} is not valid JSON: {err}") from None
-    if spec is None:
-        spec = provenance.get("domain") if isinstance(provenance, dict) else None
-        if spec is None:
-            raise UserError(f"no --domain given and {str(side)!r} names none; pass e.g. --domain bool:7")
-    return parse_domain(str(spec)), provenance
-
-
 def run(args) -> int:
-    from biasprobe.measures import measure_table
+    from biasprobe import tableio
+    from biasprobe.commands.sample import parse_count
+    from biasprobe.measures import get_measure, measure_table
     from biasprobe.measures.registry import parse_names
 
-    source, target = Path(args.input), Path(args.out)
-    if target.suffix not in (".csv", ".parquet"):
-        raise UserError(f"output table {str(target)!r} must end in .csv or .parquet")
-    if not source.exists():
-        raise UserError(f"input table {str(source)!r} does not exist")
-    domain, provenance = resolve_domain(args.domain, source)
-    names = parse_names(args.measures)
-    frame = read_table(source)
+    source, target = tableio.check_input_path(args.input), Path(args.out)
+    tableio.check_output_path(target)
+    sample = None if args.sample is None else parse_count(args.sample, "--sample", minimum=0)
+    seed = parse_count(args.seed, "--seed", minimum=0, maximum=2**63 - 1)
+    workers = None if args.workers is None else parse_count(args.workers, "--workers")
+    measures = [get_measure(name) for name in parse_names(args.measures)]  # unknown names fail before any work
+    names = [m.name for m in measures]
+    domain, provenance, how = tableio.resolve_domain(source, args.domain)
+    for m in measures:
+        m.check_domain(domain)
+    frame = tableio.read_table(source, column=args.column)
+    tableio.check_names(frame, domain, source, column=args.column)
     start = time.perf_counter()
-    out = measure_table(frame, names, domain, sample=args.sample, seed=args.seed, workers=args.workers,
-                        column=args.column)
+    out = measure_table(frame, names, domain, sample=sample, seed=seed, workers=workers, column=args.column)
     wall = time.perf_counter() - start
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_table(out, target)
-    record = dict(provenance) if isinstance(provenance, dict) else {}
-    record["measures"] = {"names": names, "domain": str(domain), "input": str(source), "sample": args.sample,
-                          "seed": args.seed, "distinct_functions": int(frame[args.column].nunique()),
-                          "wall_time_s": round(wall, 3)}
-    sidecar(target).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    record = {k: v for k, v in provenance.items() if k != "table_sha256"}
+    record["measures"] = {"names": names, "domain": str(domain), **how, "input": str(source),
+                          "input_sha256": provenance.get("table_sha256"), "sample": sample, "seed": seed,
+                          "distinct_functions": int(frame[args.column].nunique()), "wall_time_s": round(wall, 3)}
+    tableio.write_frame(out, target, record)  # in place (-o = --in) is safe: the input is read in full first
     print(f"measured {', '.join(names)} on {record['measures']['distinct_functions']} distinct functions "
           f"in {wall:.2f} s -> {target}")
     return 0

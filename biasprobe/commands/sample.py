@@ -7,12 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+from biasprobe import tableio
 from biasprobe.errors import UserError
 
 HELP = "sample random functions from a prior and count them exactly"
 EPILOG = ("example: biasprobe sample mlp --domain bool:7 --samples 1e6 --seed 0 --set hidden=40,40 "
           "--set activation=relu -o counts.csv   (writes counts.csv and counts.csv.json)")
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def add_arguments(parser):
@@ -63,17 +63,12 @@ def run(args) -> int:
     prior = make_prior(args.prior, **parse_sets(args.sets))
     domain = parse_domain(args.domain)
     samples = parse_count(args.samples, "--samples")
-    seed = parse_count(args.seed, "--seed", minimum=0)
+    seed = parse_count(args.seed, "--seed", minimum=0, maximum=2**63 - 1)
     batch = None if args.batch_size is None else parse_count(args.batch_size, "--batch-size")
     workers = None if args.workers is None else parse_count(args.workers, "--workers")
     measures = [m.strip() for m in args.measures.split(",") if m.strip()]
-    out_path = Path(args.output) if args.output else None
-    if out_path is not None:
-        if out_path.suffix.lower() not in FORMATS:
-            raise UserError(f"output {str(out_path)!r}: unknown format {out_path.suffix or '(none)'!r}; valid: "
-                            + ", ".join(FORMATS))
-        if not out_path.parent.exists():
-            raise UserError(f"output directory {str(out_path.parent)!r} does not exist")
+    out_path = tableio.check_output_path(args.output) if args.output else None  # before minutes of sampling
+    prior.check_domain(domain)
     if measures:
         from biasprobe.measures import measure_table
 
@@ -95,10 +90,8 @@ def run(args) -> int:
         print(summary)
         print(frame.head(10).to_string(index=False))
         return 0
-    write_table(counts, frame, out_path)
-    sidecar = out_path.with_name(out_path.name + ".json")
-    sidecar.write_text(json.dumps(provenance(counts, measures), indent=2) + "\n")
-    print(f"{summary}\nwrote {out_path} and {sidecar}", file=sys.stderr)
+    write_table(counts, frame, out_path, provenance(counts, measures))
+    print(f"{summary}\nwrote {out_path} and {tableio.sidecar_path(out_path)}", file=sys.stderr)
     return 0
 
 
@@ -114,27 +107,13 @@ def _frame(counts, start: int, stop: int):
                          "count": counts.counts[start:stop]})
 
 
-def write_table(counts, frame, path: Path) -> None:
-    """Write `frame`, or (frame None) the counts in chunks of CHUNK rows, as CSV or Parquet."""
-    parquet = FORMATS[path.suffix.lower()] == "parquet"
+def write_table(counts, frame, path: Path, sidecar: dict) -> None:
+    """Write `frame`, or (frame None) the counts in chunks of CHUNK rows, with the sidecar, atomically."""
     if frame is not None:
-        frame.to_parquet(path, index=False) if parquet else frame.to_csv(path, index=False)
+        tableio.write_frame(frame, path, sidecar)
         return
     chunks = (_frame(counts, i, i + CHUNK) for i in range(0, max(counts.distinct, 1), CHUNK))
-    if parquet:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        writer = None
-        for chunk in chunks:
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
-            writer = writer or pq.ParquetWriter(path, table.schema)
-            writer.write_table(table)
-        writer.close()
-    else:
-        with open(path, "w", newline="") as fh:
-            for i, chunk in enumerate(chunks):
-                chunk.to_csv(fh, index=False, header=i == 0)
+    tableio.write_chunks(chunks, path, sidecar)
 
 
 def _check_measures(names, domain) -> None:

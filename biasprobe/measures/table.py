@@ -69,4 +69,4 @@ def _decode(names: np.ndarray, domain) -> np.ndarray:
     try:
         return hex_to_bits(names, domain.n_points)
     except UserError as err:
-        raise UserError(f"{err} (domain {domain} has {domain.n_points} inputs)") from None
+        raise UserError(f"{err} (domain {domain})") from None

@@ -25,10 +25,14 @@ CONVENTIONS = {
 }
 
 
+MAX_SIGMA = 1e30  # parameters are float32 (max 3.4e38): a larger scale makes every draw overflow
+
+
 def check_sigma(prior: str, **sigmas: float) -> None:
     for key, value in sigmas.items():
-        if not (math.isfinite(value) and value >= 0):
-            raise UserError(f"prior {prior}: {key}={value} must be a finite number >= 0")
+        if not (math.isfinite(value) and 0 <= value <= MAX_SIGMA):
+            raise UserError(f"prior {prior}: {key}={value} must be a finite number in [0, {MAX_SIGMA:g}] "
+                            "(the engine computes in float32)")
 
 
 def check_weights(prior: str, weights: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -79,11 +80,28 @@ def monomial_exponents(dim: int, degree: int, multilinear: bool) -> list[tuple[i
     return out
 
 
+MAX_MONOMIALS = 100_000
+MAX_FEATURE_VALUES = 1 << 26  # monomials x points held as float32 (256 MiB)
+
+
+def monomial_count(dim: int, degree: int, multilinear: bool) -> int:
+    """How many exponent vectors `monomial_exponents` would list, counted without listing them."""
+    if multilinear:
+        return sum(math.comb(dim, d) for d in range(min(degree, dim) + 1))
+    return math.comb(dim + degree, degree)
+
+
 def monomial_features(domain, degree: int) -> np.ndarray:
     """(K, N) float32: every monomial of total degree <= degree evaluated at the canonical points."""
+    count = monomial_count(domain.dim, degree, domain.is_boolean)  # checked before anything is allocated
+    if count > MAX_MONOMIALS:
+        raise UserError(f"prior polynomial: {count} monomials of degree <= {degree} in {domain.dim} variables; "
+                        f"at most {MAX_MONOMIALS} (lower the degree)")
+    if count * domain.n_points > MAX_FEATURE_VALUES:
+        raise UserError(f"prior polynomial: {count} monomials on {domain.n_points} points need "
+                        f"{count * domain.n_points * 4 / 2**30:.1f} GiB; at most {MAX_FEATURE_VALUES} values "
+                        "(lower the degree or use a smaller domain)")
     exps = np.array(monomial_exponents(domain.dim, degree, domain.is_boolean), dtype=np.int64)
-    if len(exps) > 100_000:
-        raise UserError(f"prior polynomial: {len(exps)} monomials of degree <= {degree} in {domain.dim} variables; too many")
     pts = domain.points  # (N, dim) float64
     feats = np.prod(pts[None, :, :] ** exps[:, None, :], axis=2)
     return np.ascontiguousarray(feats, dtype=np.float32)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from biasprobe.cli import main
+from biasprobe.tableio import write_frame
 from biasprobe.tables import bits_to_hex
 
 
@@ -26,8 +27,7 @@ def counts(tmp_path):
     tables = np.stack([majority7(), parity7(), np.zeros(128, np.uint8), majority7()])
     frame = pd.DataFrame({"function": bits_to_hex(tables[:3]), "count": [5, 3, 2]})
     path = tmp_path / "counts.csv"
-    frame.to_csv(path, index=False)
-    (tmp_path / "counts.csv.json").write_text(json.dumps({"domain": "bool:7", "seed": 0}))
+    write_frame(frame, path, {"domain": "bool:7", "seed": 0})
     return path
 
 
@@ -64,10 +64,10 @@ def test_sampled_slow_measure_has_nan_and_flag(counts, tmp_path):
     (["measure", "lzz", "--in", "{src}", "-o", "{dst}"], "unknown measure 'lzz' (did you mean: lz"),
     (["measure", "mean_frequency", "--in", "{src}", "-o", "{dst}"], "applies to: grid"),
     (["measure", "lz", "--in", "{tmp}/missing.csv", "-o", "{dst}"], "does not exist"),
-    (["measure", "lz", "--in", "{src}", "-o", "{tmp}/out.txt"], "must end in .csv or .parquet"),
+    (["measure", "lz", "--in", "{src}", "-o", "{tmp}/out.txt"], "unknown format '.txt'"),
     (["measure", "lz", "--in", "{src}", "-o", "{dst}", "--domain", "bool:x"], "bad domain"),
     (["measure", "lz", "--in", "{src}", "-o", "{dst}", "--domain", "bool:6"],
-     "more than 64 bits (domain bool:6 has 64 inputs)"),
+     "is not a truth table of domain bool:6 (16 hex digits for its 64 inputs)"),
 ])
 def test_user_errors_are_one_line_exit_2(counts, tmp_path, capsys, argv, message):
     argv = [a.format(src=counts, dst=tmp_path / "o.csv", tmp=tmp_path) for a in argv]

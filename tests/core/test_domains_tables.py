@@ -55,10 +55,20 @@ def test_hex_to_bits_reads_every_spelling_like_python_int(n):
     expect = np.array([[(v >> (n - 1 - i)) & 1 for i in range(n)] for v in values], dtype=np.uint8)
     exact = [format(v, f"0{(n + 3) // 4}x") for v in values]
     for spelling in (exact, [x.encode() for x in exact], np.array(exact).astype("S"),
-                     ["0x" + x.upper() for x in exact], [x.lstrip("0") or "0" for x in exact]):
+                     ["0x" + x.upper() for x in exact], [f" {x}\t" for x in exact]):
         assert np.array_equal(hex_to_bits(spelling, n), expect)
     with pytest.raises(UserError):
         hex_to_bits(["f" * ((n + 3) // 4 + 1)], n)  # one digit too many
+
+
+@pytest.mark.parametrize("bad", ["ff", "-0", "+ff", "0x0xff", "ff_ff", "fｆ", "٣f", "", " ", "0x", "g0"])
+def test_names_that_are_not_exactly_a_table_are_refused(bad):
+    """Short names are not zero-padded, signs, doubled prefixes, underscores and non-ASCII digits are not hex."""
+    n = 32 if bad == "ff" else 8  # "ff" is a whole table on 8 inputs, a short one on 32
+    with pytest.raises(UserError, match="is not a truth table|more than"):
+        hex_to_bits([bad], n)
+    with pytest.raises(UserError):
+        from_hex([bad], n)
 
 
 def test_from_hex_rejects_bad_names():
