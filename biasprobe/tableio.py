@@ -38,10 +38,10 @@ def sidecar_path(path: Path) -> Path:
 def check_output_path(path: Path | str, what: str = "output") -> Path:
     """Refuse, before any work starts, an output that cannot be written (one line, exit 2 from the CLI)."""
     path = Path(path)
-    table_format(path)
-    parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise UserError(f"{what} {str(path)!r} is a folder; give a file name ending in .csv or .parquet")
+    table_format(path)
+    parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise UserError(f"{what} folder {str(parent)!r} does not exist")
     if not parent.is_dir():
@@ -231,7 +231,7 @@ def _counts(col, path: Path):
     ok = values.notna() & (values >= 0) & (values == np.floor(values.fillna(0)))
     if not ok.all():
         i = int(np.flatnonzero(~ok.to_numpy())[0])
-        raise UserError(f"{str(path)!r} row {i + 1}: count {col.iloc[i]!r} is not a non-negative integer")
+        raise UserError(f"{str(path)!r} row {i + 1}: count {str(col.iloc[i])!r} is not a non-negative integer")
     return values.astype(np.int64)
 
 
