@@ -295,3 +295,49 @@ def test_a_broken_plugin_is_skipped_with_a_warning(tmp_path, monkeypatch):
     finally:
         registry.MEASURES._loaded.discard("broken_measure")
         registry.MEASURES._failed.pop("broken_measure", None)
+
+
+def test_slow_measure_children_never_import_from_the_working_directory(tmp_path, monkeypatch):
+    """A numpy.py in the current directory must not be executed by the worker processes (python -P)."""
+    marker = tmp_path / "ran"
+    (tmp_path / "numpy.py").write_text(f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(3)\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("biasprobe.measures.circuit.MIN_ROWS_PER_PROCESS", 20)
+    tables = np.zeros((60, 8), np.uint8)
+    values = compute("boolean", tables, parse_domain("bool:3"), workers=2)["boolean"]
+    assert (values == 0).all() and not marker.exists()
+
+
+def test_a_measure_plugin_that_exits_on_import_does_not_end_the_cli(tmp_path, monkeypatch, capsys):
+    from biasprobe.cli import main
+
+    (tmp_path / "bp_exit_measure.py").write_text("raise SystemExit(0)\n")
+    info = tmp_path / "bp_exit_measure-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-exit-measure\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[biasprobe.measures]\nexit_measure = bp_exit_measure\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.warns(RuntimeWarning, match="'exit_measure'"):
+            assert main(["list", "measures"]) == 0
+        assert "lz" in capsys.readouterr().out
+        src = tmp_path / "c.csv"
+        src.write_text("function,count\nff,1\n")
+        assert main(["measure", "nosuch", "--in", str(src), "-o", str(tmp_path / "o.csv"), "--domain", "bool:3"]) == 2
+        assert "unknown measure 'nosuch'" in capsys.readouterr().err
+    finally:
+        registry.MEASURES._loaded.discard("exit_measure")
+        registry.MEASURES._failed.pop("exit_measure", None)
+        sys.modules.pop("bp_exit_measure", None)
+
+
+@pytest.mark.parametrize("argv", [["measure", "ones", "--workers", "0"], ["sample", "counting", "--workers", "0"]])
+def test_workers_zero_is_an_error_everywhere(argv, tmp_path, capsys):
+    from biasprobe.cli import main
+
+    src = tmp_path / "c.csv"
+    src.write_text("function,count\nff,1\n")
+    full = argv + (["--in", str(src), "-o", str(tmp_path / "o.csv"), "--domain", "bool:3"] if argv[0] == "measure"
+                   else ["--samples", "5"])
+    assert main(full) == 2
+    assert "--workers must be >= 1" in capsys.readouterr().err
