@@ -8,10 +8,11 @@ import math
 from biasprobe.errors import UserError, unknown_name
 from biasprobe.priors.base import ACTIVATIONS, Network, Prior
 from biasprobe.priors.counting import Counting
+from biasprobe.priors.gp import GP
 from biasprobe.priors.networks import CONVENTIONS, MLP, Perceptron
 from biasprobe.priors.polynomial import Polynomial
 
-PRIORS: dict[str, type[Prior]] = {cls.name: cls for cls in (Perceptron, MLP, Polynomial, Counting)}
+PRIORS: dict[str, type[Prior]] = {cls.name: cls for cls in (Perceptron, MLP, Polynomial, Counting, GP)}
 
 __all__ = ["PRIORS", "Prior", "Network", "ACTIVATIONS", "CONVENTIONS", "make_prior", "parse_sets",
            "describe_priors", "register_prior"]
