@@ -24,6 +24,7 @@ from biasprobe.errors import UserError
 
 MAX_CHOLESKY_POINTS = 8192  # an 8192^2 float64 factor is 512 MiB
 WALSH_DENSE_MAX = 4096  # Walsh factors up to this many points are dense matrices (128 MiB)
+SLAB_ROWS = 16  # rows per matrix product in `draw` (see there)
 
 
 def cholesky_factor(k: np.ndarray, jitter: float = 1e-6) -> np.ndarray:
@@ -111,11 +112,18 @@ def walsh_factor(row: np.ndarray) -> np.ndarray:
 def draw(rng: np.random.Generator, factor: np.ndarray, count: int) -> np.ndarray:
     """(count, N) float64 draws of f ~ N(0, F F^T) from a Cholesky or Walsh factor.
 
-    z ~ N(0, I) fills row by row, so draw i uses only the generator's first (i + 1) N normals:
-    a shorter run is a prefix of a longer one.
+    z ~ N(0, I) fills row by row, so draw i uses only the generator's first (i + 1) N normals, and the
+    product runs on fixed slabs of SLAB_ROWS rows (the last one zero-padded): BLAS picks different
+    kernels for different matrix sizes, which would make draw i's last bits depend on how many draws
+    share the call. So a shorter run is a bit-exact prefix of a longer one. (Slabs this small also stay
+    on one OpenBLAS thread inside each sampler worker, 2-3x less CPU than one threaded product.)
     """
     n = factor.shape[0]
     z = rng.standard_normal((count, n))
     if factor.ndim == 1:
         return fwht(z * factor)
-    return z @ factor.T
+    pad = -count % SLAB_ROWS
+    if pad:
+        z = np.concatenate([z, np.zeros((pad, n))])
+    f = np.matmul(z.reshape(-1, SLAB_ROWS, n), np.ascontiguousarray(factor.T)).reshape(-1, n)
+    return f[:count]
