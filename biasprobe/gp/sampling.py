@@ -24,7 +24,9 @@ from biasprobe.errors import UserError
 
 MAX_CHOLESKY_POINTS = 8192  # an 8192^2 float64 factor is 512 MiB
 WALSH_DENSE_MAX = 4096  # Walsh factors up to this many points are dense matrices (128 MiB)
-SLAB_ROWS = 16  # rows per matrix product in `draw` (see there)
+SLAB_ROWS = 16  # rows per matrix product in `draw` up to SLAB_SMALL_N points (see there)
+SLAB_SMALL_N = 1024
+SLAB_ROWS_LARGE = 256  # beyond: bigger slabs, so that the N x N factor is read once per 256 draws, not 16
 
 
 def cholesky_factor(k: np.ndarray, jitter: float = 1e-6) -> np.ndarray:
@@ -109,11 +111,16 @@ def walsh_factor(row: np.ndarray) -> np.ndarray:
     return scale
 
 
+def slab_rows(n: int) -> int:
+    """Rows per product in `draw`: a function of the number of points only, never of the count."""
+    return SLAB_ROWS if n <= SLAB_SMALL_N else SLAB_ROWS_LARGE
+
+
 def draw(rng: np.random.Generator, factor: np.ndarray, count: int) -> np.ndarray:
     """(count, N) float64 draws of f ~ N(0, F F^T) from a Cholesky or Walsh factor.
 
     z ~ N(0, I) fills row by row, so draw i uses only the generator's first (i + 1) N normals, and the
-    product runs on fixed slabs of SLAB_ROWS rows (the last one zero-padded): BLAS picks different
+    product runs on fixed slabs of `slab_rows(N)` rows (the last one zero-padded): BLAS picks different
     kernels for different matrix sizes, which would make draw i's last bits depend on how many draws
     share the call. So a shorter run is a bit-exact prefix of a longer one. (Slabs this small also stay
     on one OpenBLAS thread inside each sampler worker, 2-3x less CPU than one threaded product.)
@@ -122,8 +129,9 @@ def draw(rng: np.random.Generator, factor: np.ndarray, count: int) -> np.ndarray
     z = rng.standard_normal((count, n))
     if factor.ndim == 1:
         return fwht(z * factor)
-    pad = -count % SLAB_ROWS
+    rows = slab_rows(n)
+    pad = -count % rows
     if pad:
         z = np.concatenate([z, np.zeros((pad, n))])
-    f = np.matmul(z.reshape(-1, SLAB_ROWS, n), np.ascontiguousarray(factor.T)).reshape(-1, n)
+    f = np.matmul(z.reshape(-1, rows, n), np.ascontiguousarray(factor.T)).reshape(-1, n)
     return f[:count]

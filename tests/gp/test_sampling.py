@@ -136,12 +136,14 @@ def test_rbf_with_vanishing_length_scale_is_the_counting_measure():
     assert stats.chisquare(obs, exp_ * obs.sum() / exp_.sum()).pvalue > 1e-3
 
 
-@pytest.mark.parametrize("spec, method", [("bool:7", "walsh"), ("bool:7", "cholesky"), ("grid:2:5", "cholesky"),
-                                          ("gauss:2:20", "cholesky"), ("bool:3", "walsh")])
-def test_draws_are_bit_exact_prefixes_for_every_count(spec, method):
+@pytest.mark.parametrize("spec, method, counts", [
+    ("bool:7", "walsh", range(1, 70)), ("bool:7", "cholesky", range(1, 70)), ("grid:2:5", "cholesky", range(1, 70)),
+    ("gauss:2:20", "cholesky", range(1, 70)), ("bool:3", "walsh", range(1, 70)),
+    ("grid:2:33", "cholesky", (1, 2, 17, 255, 256, 257))])  # 1089 points: the large-slab path
+def test_draws_are_bit_exact_prefixes_for_every_count(spec, method, counts):
     """BLAS picks kernels by matrix size; the fixed slabs keep every draw's bits independent of the count."""
     prior = make_prior("gp", kernel="rbf", method=method)
     dom = parse_domain(spec)
-    long = prior.draw_outputs(np.random.default_rng(3), 70, dom)
-    for count in range(1, 70):
+    long = prior.draw_outputs(np.random.default_rng(3), 300 if dom.n_points > 1024 else 70, dom)
+    for count in counts:
         assert np.array_equal(prior.draw_outputs(np.random.default_rng(3), count, dom), long[:count]), count
