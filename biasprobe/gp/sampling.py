@@ -42,6 +42,8 @@ def cholesky_factor(k: np.ndarray, jitter: float = 1e-6) -> np.ndarray:
     if not (np.isfinite(jitter) and jitter >= 0):
         raise UserError(f"jitter={jitter} must be a finite number >= 0")
     scale = float(np.mean(np.diag(k)))
+    if scale == 0 and not k.any():
+        return np.zeros_like(k)  # f = 0 everywhere (e.g. nngp with sigma_w = sigma_b = 0): every bit 0, as the network
     a = k + (jitter * scale) * np.eye(n) if jitter and scale > 0 else k.copy()
     try:
         return np.linalg.cholesky(a)

@@ -147,3 +147,26 @@ def test_draws_are_bit_exact_prefixes_for_every_count(spec, method, counts):
     long = prior.draw_outputs(np.random.default_rng(3), 300 if dom.n_points > 1024 else 70, dom)
     for count in counts:
         assert np.array_equal(prior.draw_outputs(np.random.default_rng(3), count, dom), long[:count]), count
+
+
+def test_zero_kernel_gives_the_zero_function_like_the_network():
+    dom = parse_domain("grid:2:3")
+    for name, kw in [("gp", {"kernel": "nngp", "sigma_w": 0.0, "sigma_b": 0.0}),
+                     ("mlp", {"sigma_w": 0.0, "sigma_b": 0.0})]:
+        y = sample_outputs(make_prior(name, **kw), dom, samples=20, seed=0)
+        assert not (y > 0).any(), name
+
+
+def test_large_cube_uses_the_transform_and_keeps_the_law():
+    prior = make_prior("gp", kernel="rbf", length_scale=1.0)
+    dom = parse_domain("bool:13")  # 8192 points: beyond the dense Walsh factor and the Cholesky limit
+    from biasprobe.priors.gp import _factor
+
+    method, factor = _factor(prior, dom)
+    assert method == "walsh" and factor.ndim == 1
+    t = ones(prior, "bool:13", 300, seed=6)
+    row = K.kernel_cross("rbf", dom.points, dom.points[:1])[:, 0]
+    # Var(T) = sum_ij arcsin(k(h_ij)) / (2 pi) = N sum_h C(13, h) arcsin(k(h)) / (2 pi) for a Hamming kernel
+    exact = dom.n_points * float(np.sum(np.arcsin(np.clip(row, -1, 1)))) / (2 * math.pi)
+    assert var_ci_contains(t, exact, z=4.5)
+    assert abs(t.mean() - dom.n_points / 2) <= 4.5 * t.std() / math.sqrt(t.size)
