@@ -57,10 +57,11 @@ def get_prior(name: str) -> type[Prior]:
 
 
 from biasprobe.priors.counting import Counting  # noqa: E402  (registration)
+from biasprobe.priors.gp import GP  # noqa: E402
 from biasprobe.priors.networks import CONVENTIONS, MLP, Perceptron  # noqa: E402
 from biasprobe.priors.polynomial import Polynomial  # noqa: E402
 
-for _cls in (Perceptron, MLP, Polynomial, Counting):
+for _cls in (Perceptron, MLP, Polynomial, Counting, GP):
     register_prior(_cls)
 
 
