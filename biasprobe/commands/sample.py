@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from biasprobe.errors import UserError
@@ -30,25 +33,69 @@ def add_arguments(parser):
     parser.add_argument("--workers", default=None, help="worker threads (default: one per core)")
     parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default: cuda when torch finds it)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    runs = parser.add_argument_group("run directories (sharded, resumable, counted on disk)")
+    runs.add_argument("--run-dir", help="sample into this run directory: shards written as they finish, re-running"
+                      " the same command resumes; the merged table goes to RUN_DIR/table/*.parquet")
+    runs.add_argument("--executor", default="local", help="local (worker processes, default), inline (this"
+                      " process), dask (with --scheduler) or dask-local; dask needs biasprobe[distributed]")
+    runs.add_argument("--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://HOST:8786")
+    runs.add_argument("--max-memory", help="memory cap of the merge, e.g. 2GiB (default: a quarter of RAM)")
+    runs.add_argument("--shard-size", help="draws per shard, rounded up to whole seeding blocks (default about 1e6)")
+    runs.add_argument("--reuse", metavar="RUN_DIR", help="take complete shards from another run directory of the"
+                      " same prior, domain, seed and code (e.g. a shorter run)")
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+MAX_DIGITS = 40  # no count or seed the engine takes is longer; bigger numbers are refused before int() sees them
 
 
 def parse_count(text, what: str, minimum: int = 1) -> int:
-    """'1e6', '1000000', '10**6' or '1_000' -> int; anything else (or below minimum) is a UserError."""
+    """'1e6', '1000000', '10**6' or '1_000' -> int, exactly (no float rounding); anything else is a UserError."""
     raw = str(text).strip().replace("_", "")
     try:
         if "**" in raw:
             base, _, exp = raw.partition("**")
-            value = int(base) ** int(exp)
-        else:
-            number = float(raw)
-            if not math.isfinite(number) or not number.is_integer():
+            base, exp = int(base), int(exp)
+            if exp < 0 or (abs(base) > 1 and exp * math.log10(abs(base)) > MAX_DIGITS):
                 raise ValueError
-            value = int(number) if abs(number) < 2**53 else int(raw) if raw.lstrip("-").isdigit() else int(number)
-    except (ValueError, OverflowError):
+            value = base**exp
+        else:
+            if not _NUMBER.fullmatch(raw):
+                raise ValueError
+            number = Decimal(raw)
+            if number.adjusted() > MAX_DIGITS:
+                raise UserError(f"{what} {text!r} is too large (more than {MAX_DIGITS} digits)")
+            if number != number.to_integral_value():
+                raise ValueError
+            value = int(number)
+    except (ValueError, OverflowError, InvalidOperation):
         raise UserError(f"{what} {text!r} is not a whole number (e.g. 1e6, 1000000)") from None
     if value < minimum:
         raise UserError(f"{what} must be >= {minimum}, got {text!r}")
     return value
+
+
+def check_output(path: Path) -> None:
+    """Fail before sampling, not after it: an output that is a directory, below a file, or not writable."""
+    if path.suffix.lower() not in FORMATS:
+        raise UserError(f"output {str(path)!r}: unknown format {path.suffix or '(none)'!r}; valid: "
+                        + ", ".join(FORMATS))
+    if path.is_dir():
+        raise UserError(f"output {str(path)!r} is a directory")
+    parent = path.parent
+    for above in (parent, *parent.parents):
+        if above.exists():
+            if not above.is_dir():
+                raise UserError(f"output {str(path)!r} is below {str(above)!r}, which is a file")
+            break
+    if not parent.exists():
+        raise UserError(f"output directory {str(parent)!r} does not exist")
+    probe = parent / f".{path.name}.probe-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise UserError(f"cannot write to {str(parent)!r}: {err.strerror or err}") from None
 
 
 def run(args) -> int:
@@ -64,15 +111,19 @@ def run(args) -> int:
     measures = [m.strip() for m in args.measures.split(",") if m.strip()]
     out_path = Path(args.output) if args.output else None
     if out_path is not None:
-        if out_path.suffix.lower() not in FORMATS:
-            raise UserError(f"output {str(out_path)!r}: unknown format {out_path.suffix or '(none)'!r}; valid: "
-                            + ", ".join(FORMATS))
-        if not out_path.parent.exists():
-            raise UserError(f"output directory {str(out_path.parent)!r} does not exist")
+        check_output(out_path)
     if measures:
         from biasprobe.measures import measure_table
 
         _check_measures(measures, domain)
+    if args.run_dir is not None:
+        return _run_dir(args, prior, domain, samples, seed, workers, measures, out_path)
+    for flag in ("executor", "scheduler", "max_memory", "shard_size", "reuse"):
+        if getattr(args, flag) not in (None, "local"):
+            raise UserError(f"--{flag.replace('_', '-')} needs --run-dir")
+    from biasprobe.sampling.engine import check_samples
+
+    check_samples(samples, "--samples")
 
     from biasprobe.sampling import sample_counts
 
@@ -165,3 +216,43 @@ def provenance(counts, measures=()) -> dict:
         "git_commit": git_commit(),
         "machine": platform.machine(),
     }
+
+
+def _run_dir(args, prior, domain, samples, seed, workers, measures, out_path) -> int:
+    """`sample --run-dir`: a sharded, resumable run; the table stays in the run directory unless -o asks for a copy."""
+    from biasprobe.sampling.engine import check_samples
+    from biasprobe.sampling.merge import parse_memory
+    from biasprobe.sampling.reader import open_run
+    from biasprobe.sampling.run import sample_run
+
+    check_samples(samples, "--samples")
+    if args.batch_size is not None:
+        raise UserError("--batch-size is not used with --run-dir (each worker process picks its own)")
+    max_memory = parse_memory(args.max_memory) if args.max_memory is not None else None
+    shard_size = parse_count(args.shard_size, "--shard-size") if args.shard_size is not None else None
+    result = sample_run(prior, domain, samples, seed, args.run_dir, executor=args.executor, workers=workers,
+                        scheduler=args.scheduler, shard_size=shard_size, max_memory=max_memory, device=args.device,
+                        reuse=args.reuse, progress=not args.no_progress and sys.stderr.isatty())
+    run = open_run(result.path)
+    print(f"{run.samples} samples of {prior.label()} on {domain}: {run.distinct} distinct functions,"
+          f" {run.nonfinite} non-finite, {result.wall_time:.2f} s ({result.shards} shards: {result.found} already"
+          f" done, {result.reused} reused, {result.ran} run) -> {result.path}", file=sys.stderr)
+    if out_path is not None:
+        from biasprobe.measures.runs import measure_run
+
+        rows = measure_run(run, measures, out_path)
+        sidecar = out_path.with_name(out_path.name + ".json")
+        record = {"argv": sys.argv[1:], "run_dir": str(result.path), "summary": {
+            k: v for k, v in run.summary.items() if k not in ("parts",)}, "measures": list(measures), "rows": rows}
+        from biasprobe.sampling.rundir import write_json_atomic
+
+        record.update({"prior": run.parameters["prior"], "parameters": run.parameters["parameters"],
+                       "domain": run.parameters["domain"], "seed": run.parameters["seed"], "samples": run.samples,
+                       "nonfinite": run.nonfinite, "distinct": run.distinct})
+        write_json_atomic(sidecar, record)
+        print(f"wrote {out_path} and {sidecar}", file=sys.stderr)
+    else:
+        first = next(run.frames(), None)
+        if first is not None:
+            print(first.head(10).to_string(index=False))
+    return 0
