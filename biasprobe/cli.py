@@ -44,5 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"biasprobe {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not turn the exit into a traceback
         print("biasprobe: interrupted", file=sys.stderr)
         return 130

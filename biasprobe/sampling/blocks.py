@@ -117,12 +117,21 @@ def count_tasks(engine: Engine, tasks, table: HashCounter, batch: int, workers: 
                     t.join(0.2)
         except BaseException:
             state["stop"] = True  # Ctrl-C: let every worker leave torch/numba at a batch boundary first
-            for t in threads:
-                t.join()
+            _join_all(threads)
             raise
     if state["error"] is not None:
         raise state["error"]
     return {"nonfinite": state["nonfinite"], "rejected": state["rejected"]}
+
+
+def _join_all(threads) -> None:
+    """Join every thread even if more interrupts arrive: exiting while one runs in C++ aborts the process."""
+    for t in threads:
+        while t.is_alive():
+            try:
+                t.join()
+            except BaseException:  # noqa: BLE001 - a second Ctrl-C or SIGTERM: keep waiting (a batch is ms)
+                continue
 
 
 def _progress(total: int, enabled: bool):

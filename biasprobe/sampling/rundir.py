@@ -115,6 +115,10 @@ def build_condition(record: dict | None):
     return obj.from_spec(record["spec"])
 
 
+def _fmt(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
 def describe_difference(old: dict, new: dict) -> str:
     names = {"prior": "prior", "parameters": "prior parameters", "domain": "domain", "seed": "seed",
              "samples": "samples", "device": "device", "condition": "condition", "code": "code fingerprint",
@@ -126,8 +130,8 @@ def describe_difference(old: dict, new: dict) -> str:
             a, b = old.get(key), new.get(key)
             if key == "parameters" and isinstance(a, dict) and isinstance(b, dict):
                 keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-                a = ",".join(f"{k}={a.get(k)}" for k in keys)
-                b = ",".join(f"{k}={b.get(k)}" for k in keys)
+                a = " ".join(f"{k}={_fmt(a.get(k))}" for k in keys)
+                b = " ".join(f"{k}={_fmt(b.get(k))}" for k in keys)
             parts.append(f"{names[key]} {a} there, {b} here")
     return "; ".join(parts)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from biasprobe.errors import UserError
 
+_OUT = None  # the result stream (the original stdout) of a worker process
 _CONTEXT: dict = {}  # run key -> (prior, domain, engine, condition, machine record): built once per process
 
 
@@ -106,11 +107,13 @@ def _die_with_parent() -> None:
 
 
 def _terminate(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough; a second must not interrupt the cleanup
     raise SystemExit(128 + signum)  # unwinds, so a half-written shard's temporary file is removed
 
 
 def main() -> int:
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    global _OUT
+    out = _OUT = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # library chatter must not corrupt the result stream
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and stops us
     signal.signal(signal.SIGTERM, _terminate)
@@ -129,10 +132,26 @@ def main() -> int:
     return 0
 
 
+def _exit_now(code: int) -> None:
+    """Leave without the interpreter's C++ teardown: torch can abort there ("terminate called without an
+    active exception") when a signal ends the process mid-shard. Everything that matters is already
+    unwound (temporary files removed) and flushed."""
+    for stream in (s for s in (_OUT, sys.stdout, sys.stderr) if s is not None):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
     try:
-        sys.exit(main())
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:  # pragma: no cover
-        sys.exit(130)
+        status = main()
+    except SystemExit as stop:
+        status = stop.code if isinstance(stop.code, int) else 1
+    except KeyboardInterrupt:  # pragma: no cover - SIGINT is ignored; only a direct kill -INT gets here
+        status = 130
+    except BaseException:  # noqa: BLE001 - a bug outside any shard: report it, then leave
+        traceback.print_exc()
+        status = 1
+    _exit_now(status)
