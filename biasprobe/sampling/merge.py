@@ -59,15 +59,26 @@ def parse_memory(text) -> int:
 
 
 def row_group_rows(n_bits: int) -> int:
-    """Rows per parquet row group: a power of two near 8 MiB of hex names (a function of the domain only)."""
+    """Rows per parquet row group: a power of two up to 16,384 and about 2 MiB of hex names (the domain's alone)."""
     digits = (n_bits + 3) // 4
-    rows = 1 << 16
-    while rows > 1024 and rows * (digits + 8) > 8 << 20:
+    rows = 1 << 14
+    while rows > 256 and rows * (digits + 8) > 2 << 20:
         rows //= 2
     return rows
 
 
-PART_GROUPS = 16  # row groups per part file
+PART_GROUPS = 64  # row groups per part file (1M rows for 7-input functions)
+
+
+def hex_bytes(words: np.ndarray, n_bits: int) -> np.ndarray:
+    """(R,) fixed-width ASCII hex names ('S' dtype), as `tables.to_hex` spells them, without Python strings."""
+    from biasprobe.tables import _HEX_PAIRS, hex_digits
+
+    b, w = words.shape
+    digits = hex_digits(n_bits)
+    raw = np.ascontiguousarray(words, np.uint64).astype(">u8").view(np.uint8).reshape(b, 8 * w)
+    chars = _HEX_PAIRS[raw].view("S1").reshape(b, 16 * w)[:, 16 * w - digits:]
+    return np.ascontiguousarray(chars).view(f"S{digits}").reshape(b)
 
 
 @nb.njit(nogil=True, cache=True)
@@ -152,18 +163,18 @@ class _PartWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from biasprobe.tables import to_hex
-
         words = np.concatenate(self.buf_w) if len(self.buf_w) > 1 else self.buf_w[0]
         counts = np.concatenate(self.buf_c) if len(self.buf_c) > 1 else self.buf_c[0]
         head_w, head_c = words[:n], counts[:n]
         self.buf_w, self.buf_c = ([words[n:]], [counts[n:]]) if n < len(counts) else ([], [])
         self.buffered -= n
-        table = pa.table({"function": pa.array(to_hex(head_w, self.n_bits), pa.string()),
-                          "count": pa.array(head_c, pa.int64())})
+        names = pa.array(hex_bytes(head_w, self.n_bits), pa.binary()).cast(pa.string())
+        table = pa.table({"function": names, "count": pa.array(head_c, pa.int64())})
         if self.writer is None:
             name = f"part-{len(self.parts):05d}.parquet"
-            self.writer = pq.ParquetWriter(self.dir / name, table.schema, compression="zstd")
+            # names are distinct: a dictionary would only cost memory; counts repeat a lot
+            self.writer = pq.ParquetWriter(self.dir / name, table.schema, compression="zstd",
+                                           use_dictionary=["count"])
             self.parts.append({"name": name, "rows": 0})
         self.writer.write_table(table, row_group_size=self.group)
         self.parts[-1]["rows"] += n
@@ -187,7 +198,8 @@ class _PartWriter:
             import pyarrow.parquet as pq
 
             schema = pa.schema([("function", pa.string()), ("count", pa.int64())])
-            pq.write_table(schema.empty_table(), self.dir / "part-00000.parquet", compression="zstd")
+            pq.write_table(schema.empty_table(), self.dir / "part-00000.parquet", compression="zstd",
+                           use_dictionary=["count"])
             self.parts.append({"name": "part-00000.parquet", "rows": 0,
                                "bytes": (self.dir / "part-00000.parquet").stat().st_size})
 
@@ -287,8 +299,10 @@ def _kway(runs: list[_Run], out_dir: Path, n_bits: int, max_memory: int, n_words
     writer = _PartWriter(out_dir, n_bits)
     entry = 8 * n_words + 8
     # loaded chunks, the rows taken in a round (copied, sorted) and the writer's buffer all fit the cap
-    budget = max(max_memory - writer.group * (3 * entry + (n_bits + 3) // 4 + 64), max_memory // 4)
-    chunk = int(max(64, min(1 << 16, budget // (max(len(runs), 1) * entry * 4))))
+    # the writer holds a row group as words, hex bytes and arrow buffers, and parquet encodes it: ~8 copies of a name
+    budget = max(max_memory - writer.group * (3 * entry + 8 * ((n_bits + 3) // 4 + 8)), max_memory // 4)
+    # a round holds the loaded chunks, the rows it takes, their sort keys, order and sorted copies: ~10 row copies
+    chunk = int(max(64, min(1 << 16, budget // (max(len(runs), 1) * entry * 10))))
     for r in runs:
         r.load(chunk)
     active = [r for r in runs if r.rows]

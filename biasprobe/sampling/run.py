@@ -344,6 +344,36 @@ def _merge(rd: RunDirectory, run: RunParameters, manifest: dict, plan: list, max
     return summary
 
 
+def merge_run(run_dir, max_memory=None, log=None) -> dict:
+    """Merge a run directory whose shards are all done (its summary); imports no torch (a merge-only process).
+
+    `sample_run` merges by itself; this is for merging elsewhere, or again under another cap.
+    """
+    from biasprobe.sampling.merge import default_max_memory
+
+    say = log if log is not None else (lambda msg: print(msg, file=sys.stderr))
+    rd = RunDirectory(run_dir)
+    if not rd.path.is_dir():
+        raise UserError(f"{str(rd.path)!r} is not a run directory")
+    rd.lock()
+    try:
+        manifest = rd.read_manifest()
+        if manifest is None:
+            raise UserError(f"{str(rd.path)!r} is not a run directory (no manifest.json)")
+        run = RunParameters(**manifest["parameters"])
+        plan = run.plan()
+        missing = [s["name"] for s in plan if s["name"] not in manifest["shards"]
+                   or not rd.shard_path(s["name"]).exists()]
+        if missing:
+            raise UserError(f"{str(rd.path)!r} has {len(missing)} of {len(plan)} shards still to sample; re-run"
+                            " its `biasprobe sample ... --run-dir` command first")
+        (rd.path / SUMMARY).unlink(missing_ok=True)
+        return _merge(rd, run, manifest, plan, default_max_memory() if max_memory is None else int(max_memory), say)
+    finally:
+        rd.clean_temporaries()
+        rd.unlock()
+
+
 def parse_bits(domain_spec: str) -> int:
     from biasprobe.domains import parse_domain
 
