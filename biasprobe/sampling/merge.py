@@ -209,6 +209,20 @@ def _bucket_estimate(rows: int, entry: int, largest_slice: int) -> int:
     return capacity_for(rows) * entry + rows * (2 * entry + 32) + largest_slice * (entry + 8) * 2
 
 
+def split_bits(rows: int, entry: int, largest: int, max_memory: int, bucket: int) -> int:
+    """How many more hash bits split a bucket of `rows` rows so that each part fits `max_memory`.
+
+    Hash bits split rows evenly up to sampling noise; a 25% margin covers it.
+    """
+    sub_bits = 0
+    while _bucket_estimate(-(-rows * 5 // (4 << sub_bits)), entry, largest) > max_memory:
+        sub_bits += 1
+        if sub_bits > MAX_SPLIT_BITS or largest * (entry + 8) * 2 > max_memory:
+            raise UserError(f"--max-memory {max_memory >> 20} MiB is too small for the {rows} rows of hash bucket"
+                            f" {bucket}; give it more")
+    return sub_bits
+
+
 def merge_shards(shards: list[tuple[Path, dict]], out_dir: Path, n_bits: int, max_memory: int, log=None) -> dict:
     """Merge shard files into sorted parquet parts in `out_dir` (created); returns the table's summary.
 
@@ -237,12 +251,7 @@ def merge_shards(shards: list[tuple[Path, dict]], out_dir: Path, n_bits: int, ma
             if not rows:
                 continue
             largest = max(sizes)
-            sub_bits = 0
-            while _bucket_estimate(-(-rows * 5 // (4 << sub_bits)), entry, largest) > max_memory:
-                sub_bits += 1
-                if sub_bits > MAX_SPLIT_BITS or largest * (entry + 8) * 2 > max_memory:
-                    raise UserError(f"--max-memory {max_memory >> 20} MiB is too small to merge this run's"
-                                    f" {rows} rows of bucket {b}; give it more")
+            sub_bits = split_bits(rows, entry, largest, max_memory, b)
             splits += sub_bits > 0
             peak = max(peak, _bucket_estimate(-(-rows * 5 // (4 << sub_bits)), entry, largest))
             for sub in range(1 << sub_bits):

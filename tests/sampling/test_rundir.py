@@ -263,3 +263,21 @@ def test_p_of_s_counts_what_a_condition_accepts(tmp_path, oracle):
 
     first = oracle.bits()[:, 0]
     assert open_run(tmp_path / "r").count_accepted(FirstBitZero()) == int(oracle.counts[first == 0].sum())
+
+
+def test_growth_from_memory_and_from_shards_match_prefix_runs(tmp_path):
+    from biasprobe.sampling.growth import growth_curve, shard_growth
+
+    points = [1000, 2 * BLOCK, 2 * BLOCK + 1, 6 * BLOCK, SAMPLES]
+    curve, levels = growth_curve(PRIOR, DOMAIN, 3, points, workers=2)
+    for s, row in zip(points, curve.itertuples()):
+        c = sample_counts(PRIOR, DOMAIN, samples=s, seed=3)  # oracle: a run of exactly s draws
+        assert (row.samples, row.distinct, row.singletons) == (s, c.distinct, int((c.counts == 1).sum()))
+    last = sample_counts(PRIOR, DOMAIN, samples=SAMPLES, seed=3)
+    assert (levels["count"] * levels["functions"]).sum() == SAMPLES and levels["functions"].sum() == last.distinct
+    _run(tmp_path / "r", merge=False)
+    grown = shard_growth(tmp_path / "r", max_memory=16 << 20)
+    assert list(grown["samples"]) == [2 * BLOCK, 4 * BLOCK, 6 * BLOCK, 8 * BLOCK, SAMPLES]
+    for row in grown.itertuples():
+        c = sample_counts(PRIOR, DOMAIN, samples=row.samples, seed=3)
+        assert (row.distinct, row.singletons) == (c.distinct, int((c.counts == 1).sum()))
