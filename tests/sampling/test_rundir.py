@@ -281,3 +281,37 @@ def test_growth_from_memory_and_from_shards_match_prefix_runs(tmp_path):
     for row in grown.itertuples():
         c = sample_counts(PRIOR, DOMAIN, samples=row.samples, seed=3)
         assert (row.distinct, row.singletons) == (c.distinct, int((c.counts == 1).sum()))
+
+
+class Bit0Is:
+    """A condition a run directory can record: f(0) == value (bool:5, so bit 31 of word 0)."""
+
+    def __init__(self, value: int):
+        self.value = value
+
+    def accepts(self, words):
+        return ((words[:, 0] >> np.uint64(31)) & np.uint64(1)) == self.value
+
+    def to_spec(self):
+        return {"value": self.value}
+
+    @classmethod
+    def from_spec(cls, spec):
+        return cls(spec["value"])
+
+
+def test_a_condition_is_recorded_and_the_run_equals_sample_counts_with_it(tmp_path):
+    want = sample_counts(PRIOR, DOMAIN, samples=SAMPLES, seed=3, condition=Bit0Is(1))
+    res = _run(tmp_path / "r", condition=Bit0Is(1))
+    run = open_run(tmp_path / "r")
+    assert run.checksum == want.checksum() and run.rejected == want.rejected > 0 and res.summary["rejected"]
+    assert run.parameters["condition"]["spec"] == {"value": 1}
+    with pytest.raises(UserError, match="condition"):
+        _run(tmp_path / "r", condition=Bit0Is(0))
+
+    class NoSpec:
+        def accepts(self, words):
+            return np.ones(len(words), bool)
+
+    with pytest.raises(UserError, match="to_spec"):
+        _run(tmp_path / "other", condition=NoSpec())
