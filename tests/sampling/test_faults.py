@@ -24,7 +24,8 @@ PRIOR_ARGS = ["mlp", "--domain", "bool:6", "--set", "hidden=20,20", "--seed", "5
 PRIOR = make_prior("mlp", hidden=(20, 20))
 DOMAIN = parse_domain("bool:6")
 SHARD = 2 * 4096
-SAMPLES = 24 * SHARD - 1000  # the last shard and block partial
+SHARDS = 16
+SAMPLES = SHARDS * SHARD - 1000  # the last shard and block partial
 
 
 def _cli(*args):
@@ -116,7 +117,7 @@ def test_a_worker_process_killed_mid_shard_changes_nothing(tmp_path, reference):
                      log=lambda m: None)
     watcher.join(5)
     assert killed and res.worker_restarts >= 1
-    assert res.ran == res.shards == 24
+    assert res.ran == res.shards == SHARDS
     assert _files(path) == _files(reference)
     assert open_run(path).checksum == open_run(reference).checksum
 
@@ -131,7 +132,7 @@ def test_a_dask_worker_killed_mid_shard_changes_nothing(tmp_path, reference):
     res = sample_run(PRIOR, DOMAIN, SAMPLES, 5, path, executor="dask-local", workers=2, shard_size=SHARD,
                      log=lambda m: None)
     watcher.join(5)
-    assert killed and res.ran == 24
+    assert killed and res.ran == SHARDS
     assert _files(path) == _files(reference)
 
 
@@ -150,12 +151,12 @@ def test_kill_9_of_the_driver_then_resume_gives_the_same_bytes(tmp_path, referen
     assert proc.returncode == -9
     assert workers and _all_gone(workers)  # the workers follow their driver (PR_SET_PDEATHSIG)
     before = _done_shards(path)
-    assert 3 <= before < 24 and not (path / "summary.json").exists()
+    assert 3 <= before < SHARDS and not (path / "summary.json").exists()
     rerun = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     line = next(x for x in rerun.stderr.splitlines() if "already done" in x)
     found = int(line.split(": ")[1].split(" of ")[0])
-    assert found >= before and f"running {24 - found}" in line  # adopted finished files may add to `before`
+    assert found >= before and f"running {SHARDS - found}" in line  # adopted finished files may add to `before`
     assert _files(path) == _files(reference)
 
 

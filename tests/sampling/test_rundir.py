@@ -178,6 +178,7 @@ def test_bad_run_directories_are_one_line(tmp_path, capsys):
         open_run(tmp_path / "r")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
                     reason="needs root to run the second half as another user")
 def test_a_read_only_run_directory_is_one_line_exit_2_and_its_shards_stay_usable(oracle):
@@ -207,6 +208,7 @@ def test_a_read_only_run_directory_is_one_line_exit_2_and_its_shards_stay_usable
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_a_worker_with_another_cpu_capability_refuses(tmp_path, monkeypatch):
     path = tmp_path / "r"
     _run(path, merge=False)
