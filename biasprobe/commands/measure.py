@@ -15,7 +15,8 @@ def add_arguments(parser):
     parser.add_argument("measures",
                         help="comma-separated measure names, e.g. lz,entropy,csr (see `biasprobe list measures`)")
     parser.add_argument("--in", dest="input", required=True,
-                        help="counts table (.csv or .parquet) with a 'function' column")
+                        help="counts table (.csv or .parquet) with a 'function' column, or a run directory"
+                        " (sample --run-dir)")
     parser.add_argument("-o", "--out", required=True, help="output table (.csv or .parquet); may equal --in")
     parser.add_argument("--domain",
                         help="domain spec (e.g. bool:7); default: the 'domain' of the input's .json sidecar")

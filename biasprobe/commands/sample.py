@@ -31,7 +31,8 @@ def add_arguments(parser):
     parser.add_argument("--measures", default="", help="comma-separated measures to add as columns, e.g. lz,entropy")
     parser.add_argument("--batch-size", default=None, help="draws evaluated per kernel call (default: automatic)")
     parser.add_argument("--workers", default=None, help="worker threads (default: one per core)")
-    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default: cuda when torch finds it)")
+    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default: cuda when torch finds it;"
+                        " cpu with --run-dir)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     runs = parser.add_argument_group("run directories (sharded, resumable, counted on disk)")
     runs.add_argument("--run-dir", help="sample into this run directory: shards written as they finish, re-running"
@@ -230,8 +231,11 @@ def _run_dir(args, prior, domain, samples, seed, workers, measures, out_path) ->
         raise UserError("--batch-size is not used with --run-dir (each worker process picks its own)")
     max_memory = parse_memory(args.max_memory) if args.max_memory is not None else None
     shard_size = parse_count(args.shard_size, "--shard-size") if args.shard_size is not None else None
+    # auto means cpu here: shards run in worker processes (one per core), and a run's device is one of its
+    # parameters, so it must not change with the machine a resume happens on; ask for cuda explicitly
+    device = "cpu" if args.device in (None, "", "auto") else args.device
     result = sample_run(prior, domain, samples, seed, args.run_dir, executor=args.executor, workers=workers,
-                        scheduler=args.scheduler, shard_size=shard_size, max_memory=max_memory, device=args.device,
+                        scheduler=args.scheduler, shard_size=shard_size, max_memory=max_memory, device=device,
                         reuse=args.reuse, progress=not args.no_progress and sys.stderr.isatty())
     run = open_run(result.path)
     print(f"{run.samples} samples of {prior.label()} on {domain}: {run.distinct} distinct functions,"

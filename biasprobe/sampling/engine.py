@@ -52,6 +52,8 @@ def default_workers() -> int:
 
 
 def resolve_device(device) -> str:
+    if device == "cpu":
+        return "cpu"  # without importing torch: a run directory's driver never needs it
     import torch
 
     if device in (None, "", "auto"):

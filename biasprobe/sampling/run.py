@@ -268,7 +268,8 @@ def _execute(ex, rd: RunDirectory, run: RunParameters, manifest: dict, todo: lis
     params, key = run.to_json(), run.shard_key()
     tasks = [{"run_dir": str(rd.path.resolve()), "parameters": params, "shard_key": key,
               "reference": manifest["reference"], "shard": s} for s in todo]
-    initial = sum(s["draws"] for s in run.plan() if s["name"] in done)
+    plan = run.plan()
+    initial = sum(s["draws"] for s in plan if s["name"] in done)
     bar = tqdm(total=samples, initial=initial, disable=not progress, unit="fn", unit_scale=True, smoothing=0.05,
                desc="shards", dynamic_ncols=True)
 
@@ -278,7 +279,7 @@ def _execute(ex, rd: RunDirectory, run: RunParameters, manifest: dict, todo: lis
         done[name] = record
         rd.write_manifest(manifest)
         bar.update(record["draws"])
-        bar.set_postfix_str(f"{len(done)}/{len(run.plan())} shards", refresh=False)
+        bar.set_postfix_str(f"{len(done)}/{len(plan)} shards", refresh=False)
 
     try:
         ex.run(tasks, on_result)
