@@ -1,4 +1,4 @@
-"""Sharded-run bench: a run directory's throughput against `sample_counts` on the same run, and the merge's memory against its cap."""
+"""Sharded-run bench: a run directory against `sample_counts` on the same run (same output), and the merge's memory under its cap."""
 
 from __future__ import annotations
 
@@ -32,9 +32,13 @@ from biasprobe.domains import parse_domain
 from biasprobe.priors import make_prior
 from biasprobe.sampling import sample_counts
 prior, domain = make_prior("mlp", hidden={hidden}), parse_domain("{domain}")
+from pathlib import Path
+from biasprobe.commands.sample import write_table
 t = time.perf_counter()
 c = sample_counts(prior, domain, samples={samples}, seed={seed}, workers={workers})
+write_table(c, None, Path("{path}"))  # what `biasprobe sample -o counts.parquet` writes: the same output
 wall = time.perf_counter() - t
+Path("{path}").unlink()
 print(json.dumps({{"wall_s": wall, "distinct": c.distinct, "checksum": c.checksum(),
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
@@ -87,7 +91,7 @@ def sharded_vs_unsharded(samples: int, repeats: int, workers: int, shard: int, s
     unsharded, sharded = [], []
     for r in range(repeats):
         unsharded.append(_child(_UNSHARDED.format(hidden=HIDDEN, domain=DOMAIN, samples=samples, seed=r,
-                                                  workers=workers)))
+                                                  workers=workers, path=scratch / f"counts-{r}.parquet")))
         path = scratch / f"run-{r}"
         shutil.rmtree(path, ignore_errors=True)
         sharded.append(_child(_SHARDED.format(hidden=HIDDEN, domain=DOMAIN, samples=samples, seed=r, path=path,
@@ -159,7 +163,7 @@ def markdown(r: dict) -> str:
         "",
         "| | wall, whole process (median) | networks/s | vs unsharded |",
         "|---|---:|---:|---:|",
-        f"| `sample_counts`, {s['workers']} threads | {s['unsharded_process_wall_s']:.1f} s |"
+        f"| `sample_counts` + parquet (`sample -o`), {s['workers']} threads | {s['unsharded_process_wall_s']:.1f} s |"
         f" {s['unsharded_networks_per_s']:,.0f} | 1.00 |",
         f"| run directory, {s['workers']} worker processes (start, shards, merge) |"
         f" {s['sharded_process_wall_s']:.1f} s | {s['sharded_networks_per_s']:,.0f} | {s['throughput_ratio']:.2f} |",

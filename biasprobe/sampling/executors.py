@@ -111,8 +111,16 @@ class LocalExecutor:
         self._pool: list[_Worker] = []
         self._sel = selectors.DefaultSelector()
 
+    def start(self, count: int) -> None:
+        """Start up to `count` workers at once (their imports overlap instead of queueing behind each other)."""
+        while len(self._pool) < min(count, self.workers):
+            w = _Worker(self.env)
+            self._pool.append(w)
+            self._sel.register(w.proc.stdout, selectors.EVENT_READ, w)
+
     def reference(self, parameters: dict) -> dict:
         # Measured in a worker process, not here: the workers are the ones that sample.
+        self.start(self.workers)
         w = self._idle()
         w.proc.stdin.write((json.dumps({"measure_reference": parameters}) + "\n").encode())
         w.proc.stdin.flush()
@@ -124,6 +132,7 @@ class LocalExecutor:
     def run(self, tasks, on_result) -> None:
         pending = deque(tasks)
         attempts: dict[str, int] = {}
+        self.start(len(pending))
         while pending or any(w.task is not None for w in self._pool):
             while pending and (idle := self._idle()) is not None:
                 idle.send(pending.popleft())

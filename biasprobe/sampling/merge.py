@@ -223,7 +223,8 @@ def split_bits(rows: int, entry: int, largest: int, max_memory: int, bucket: int
     return sub_bits
 
 
-def merge_shards(shards: list[tuple[Path, dict]], out_dir: Path, n_bits: int, max_memory: int, log=None) -> dict:
+def merge_shards(shards: list[tuple[Path, dict]], out_dir: Path, n_bits: int, max_memory: int, log=None,
+                 threads: int = 1) -> dict:
     """Merge shard files into sorted parquet parts in `out_dir` (created); returns the table's summary.
 
     `shards` are (path, header) pairs of verified shard files; a bucket failing its CRC raises
@@ -244,19 +245,33 @@ def merge_shards(shards: list[tuple[Path, dict]], out_dir: Path, n_bits: int, ma
     runs: list[_Run] = []
     levels: dict[int, int] = {}
     splits, peak = 0, 0
+    # Buckets are independent: `threads` at a time (numba's table and numpy's sort release the GIL), each
+    # within its share of the cap. The sorted runs they leave do not depend on the order they finish in.
+    threads = max(1, min(int(threads or 1), 8))
+    share = max_memory // threads
+    jobs = []
+    for b in range(n_buckets):
+        sizes = [h["offsets"][b + 1] - h["offsets"][b] for _, h in shards]
+        rows = sum(sizes)
+        if not rows:
+            continue
+        largest = max(sizes)
+        sub_bits = split_bits(rows, entry, largest, share, b)
+        splits += sub_bits > 0
+        peak = max(peak, threads * _bucket_estimate(-(-rows * 5 // (4 << sub_bits)), entry, largest))
+        jobs += [(len(jobs) + sub, b, sub_bits, sub, rows) for sub in range(1 << sub_bits)]
     try:
-        for b in range(n_buckets):
-            sizes = [h["offsets"][b + 1] - h["offsets"][b] for _, h in shards]
-            rows = sum(sizes)
-            if not rows:
-                continue
-            largest = max(sizes)
-            sub_bits = split_bits(rows, entry, largest, max_memory, b)
-            splits += sub_bits > 0
-            peak = max(peak, _bucket_estimate(-(-rows * 5 // (4 << sub_bits)), entry, largest))
-            for sub in range(1 << sub_bits):
-                runs.append(_merge_bucket(shards, b, bucket_bits, sub_bits, sub, rows, n_words, max_memory,
-                                          scratch, len(runs), levels))
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(job):
+            index, b, sub_bits, sub, rows = job
+            return _merge_bucket(shards, b, bucket_bits, sub_bits, sub, rows, n_words, share, scratch, index)
+
+        with ThreadPoolExecutor(threads) as pool:
+            for run, counts_levels in pool.map(one, jobs):
+                runs.append(run)
+                for v, f in counts_levels:
+                    levels[v] = levels.get(v, 0) + f
         tmp_parts = _kway(runs, out_dir, n_bits, max_memory, n_words)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -269,7 +284,8 @@ def merge_shards(shards: list[tuple[Path, dict]], out_dir: Path, n_bits: int, ma
                       "wall_time_s": round(time.perf_counter() - t0, 3)}}
 
 
-def _merge_bucket(shards, b, bucket_bits, sub_bits, sub, rows, n_words, max_memory, scratch, index, levels) -> _Run:
+def _merge_bucket(shards, b, bucket_bits, sub_bits, sub, rows, n_words, max_memory, scratch, index):
+    """Add one bucket (or part of one) from every shard; write its rows sorted; returns (run, count levels)."""
     from biasprobe.sampling.kernels import in_sub_bucket
 
     expected = rows if sub_bits == 0 else sum(_sub_rows(shards, b, bucket_bits, sub_bits, sub))
@@ -285,13 +301,11 @@ def _merge_bucket(shards, b, bucket_bits, sub_bits, sub, rows, n_words, max_memo
     words, counts = sort_rows(*table.rows())
     del table
     values, freq = np.unique(counts, return_counts=True)
-    for v, f in zip(values.tolist(), freq.tolist()):
-        levels[v] = levels.get(v, 0) + f
     path = scratch / f"run-{index:07d}.bin"
     with open(path, "wb") as fh:
         fh.write(shardfile.as_bytes(words))
         fh.write(shardfile.as_bytes(counts))
-    return _Run(path, len(counts), n_words)
+    return _Run(path, len(counts), n_words), list(zip(values.tolist(), freq.tolist()))
 
 
 def _sub_rows(shards, b, bucket_bits, sub_bits, sub):

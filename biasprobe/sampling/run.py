@@ -309,7 +309,7 @@ def _merge(rd: RunDirectory, run: RunParameters, manifest: dict, plan: list, max
     tmp = rd.path / f".table-tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        table = merge_shards(shards, tmp, parse_bits(run.domain), max_memory, log=say)
+        table = merge_shards(shards, tmp, parse_bits(run.domain), max_memory, log=say, threads=default_workers())
     except shardfile.CorruptShard as err:
         shutil.rmtree(tmp, ignore_errors=True)
         name = str(err).split(":")[0]
