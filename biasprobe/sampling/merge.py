@@ -325,7 +325,7 @@ def _kway(runs: list[_Run], out_dir: Path, n_bits: int, max_memory: int, n_words
     # the writer holds a row group as words, hex bytes and arrow buffers, and parquet encodes it: ~8 copies of a name
     budget = max(max_memory - writer.group * (3 * entry + 8 * ((n_bits + 3) // 4 + 8)), max_memory // 4)
     # a round holds the loaded chunks, the rows it takes, their sort keys, order and sorted copies: ~10 row copies
-    chunk = int(max(64, min(1 << 16, budget // (max(len(runs), 1) * entry * 10))))
+    chunk = int(max(64, min(1 << 14, budget // (max(len(runs), 1) * entry * 10))))
     for r in runs:
         r.load(chunk)
     active = [r for r in runs if r.rows]
