@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from biasprobe import tables
 
@@ -41,7 +40,10 @@ class Counts:
         """(D, N) uint8 canonical truth tables."""
         return tables.unpack(self.words, self.n_bits)
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self):
+        """pandas DataFrame (function, count); pandas loads here, so worker processes never import it."""
+        import pandas as pd
+
         return pd.DataFrame({"function": self.hex(), "count": self.counts})
 
     def checksum(self) -> str:
