@@ -162,12 +162,19 @@ def sample_run(prior, domain, samples: int, seed: int = 0, run_dir=None, *, exec
             _execute(ex, rd, run, manifest, todo, done, progress, samples)
         except ShardFailed as err:
             raise _shard_error(err, rd) from None
+        except OSError as err:  # the manifest or a reused shard could not be written
+            raise UserError(f"cannot write in run directory {str(rd.path)!r}: {err.strerror or err}; the finished"
+                            " shards are kept, re-run the same command when it is fixed") from None
         finally:
             restarts = ex.restarts
             ex.close()
         summary = None
         if merge:
-            summary = _merge(rd, run, manifest, plan, max_memory, say)
+            try:
+                summary = _merge(rd, run, manifest, plan, max_memory, say)
+            except OSError as err:
+                raise UserError(f"cannot write the merged table in {str(rd.path)!r}: {err.strerror or err}; every"
+                                " shard is kept, re-run the same command when it is fixed") from None
         return RunResult(path=rd.path, shards=len(plan), found=found, reused=reused, ran=len(todo), redone=redone,
                          worker_restarts=restarts, wall_time=time.perf_counter() - t0, summary=summary)
     finally:

@@ -317,3 +317,35 @@ def test_a_condition_is_recorded_and_the_run_equals_sample_counts_with_it(tmp_pa
 
     with pytest.raises(UserError, match="to_spec"):
         _run(tmp_path / "other", condition=NoSpec())
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_exit_2_and_finished_shards_survive_it(tmp_path, capsys):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        # counting prior: every draw a new function, 24 bytes each; 80,000 draws need ~1.9 MB of shards
+        args = ["sample", "counting", "--domain", "bool:7", "--samples", "80000", "--seed", "1", "--run-dir",
+                str(mnt / "r"), "--executor", "inline", "--shard-size", "8192", "--no-progress"]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err
+        kept = sorted((mnt / "r" / "shards").glob("*.shard"))
+        assert kept and not list((mnt / "r" / "shards").glob(".*"))
+        for s in kept:
+            shardfile.verify(s)  # every shard left behind is whole
+        subprocess.run(["mount", "-o", "remount,size=3m", str(mnt)], check=True)  # the shards fit, the merge not
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 2 and "cannot write the merged table" in err and "Traceback" not in err
+        assert len(list((mnt / "r" / "shards").glob("*.shard"))) == 10 and not (mnt / "r" / "summary.json").exists()
+        assert not [p.name for p in (mnt / "r").iterdir() if p.name.startswith(".") and p.name != ".lock"]
+        subprocess.run(["mount", "-o", "remount,size=16m", str(mnt)], check=True)
+        assert main(args) == 0
+        assert "10 of 10 shards already done" in capsys.readouterr().err
+        want = sample_counts(make_prior("counting"), parse_domain("bool:7"), samples=80000, seed=1)
+        assert open_run(mnt / "r").checksum == want.checksum()
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
