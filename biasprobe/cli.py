@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"biasprobe {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not turn the exit into a traceback
         print(f"biasprobe {args.command}: interrupted; no partial output was written", file=sys.stderr)
         return 130
     except BrokenPipeError:

@@ -42,14 +42,20 @@ def check_output_path(path: Path | str, what: str = "output") -> Path:
         raise UserError(f"{what} {str(path)!r} is a folder; give a file name ending in .csv or .parquet")
     table_format(path)
     parent = path.parent if str(path.parent) else Path(".")
+    for above in (parent, *parent.parents):
+        if above.exists():
+            if not above.is_dir():
+                raise UserError(f"{what} {str(path)!r} lies below {str(above)!r}, which is a file, not a folder")
+            break
     if not parent.exists():
         raise UserError(f"{what} folder {str(parent)!r} does not exist")
-    if not parent.is_dir():
-        raise UserError(f"{what} {str(path)!r} lies below {str(parent)!r}, which is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UserError(f"{what} folder {str(parent)!r} is not writable")
-    if path.exists() and not os.access(path, os.W_OK) and not os.access(parent, os.W_OK):
-        raise UserError(f"{what} {str(path)!r} is not writable")
+    # a real write, not os.access: root passes access checks on read-only file systems such as /proc
+    probe = parent / f".{path.name}.probe{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise UserError(f"{what} folder {str(parent)!r} is not writable ({_os_reason(err)})") from None
     return path
 
 

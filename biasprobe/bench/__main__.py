@@ -29,6 +29,13 @@ def main(argv=None) -> int:
         report["measures"] = measures.run(out)
         if hasattr(measures, "markdown"):
             markdown.append(measures.markdown(report["measures"]))
+    try:
+        shards = importlib.import_module("biasprobe.bench.shards")
+    except ImportError:
+        shards = None
+    if shards is not None:
+        report["shards"] = shards.run(out, quick=args.quick)
+        markdown.append(shards.markdown(report["shards"]))
     (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "README.md").write_text("# make bench\n\n" + "\n\n".join(markdown) + "\n")
     print(f"wrote {out / 'bench.json'} and {out / 'README.md'}", file=sys.stderr)
