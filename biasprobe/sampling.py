@@ -128,6 +128,7 @@ class _Engine:
 
     def __init__(self, prior, domain, seed: int, device: str):
         self.prior, self.domain, self.seed, self.device = prior, domain, seed, device
+        prior.check_domain(domain)
         self.net = prior.network(domain)
         self.block = block_size(prior, domain)
         self.n_points = domain.n_points

@@ -9,9 +9,14 @@ from biasprobe.errors import UserError, unknown_name
 from biasprobe.priors.base import ACTIVATIONS, Network, Prior
 from biasprobe.priors.counting import Counting
 from biasprobe.priors.networks import CONVENTIONS, MLP, Perceptron
+from biasprobe.priors.circuits import Circuit
+from biasprobe.priors.formulas import CNF, DNF
+from biasprobe.priors.knn import KNN
 from biasprobe.priors.polynomial import Polynomial
+from biasprobe.priors.trees import Tree
 
-PRIORS: dict[str, type[Prior]] = {cls.name: cls for cls in (Perceptron, MLP, Polynomial, Counting)}
+PRIORS: dict[str, type[Prior]] = {cls.name: cls for cls in (Perceptron, MLP, Polynomial, Counting, Tree, DNF, CNF,
+                                                            Circuit, KNN)}
 
 __all__ = ["PRIORS", "Prior", "Network", "ACTIVATIONS", "CONVENTIONS", "make_prior", "parse_sets",
            "describe_priors", "register_prior"]

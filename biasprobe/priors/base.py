@@ -9,6 +9,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from biasprobe.errors import UserError
+
 # Activation name -> kernel code. Powers x^k get code POWER + k (polynomial networks).
 ACTIVATIONS = {"linear": 0, "relu": 1, "tanh": 2, "erf": 3, "sigmoid": 4, "gelu": 5, "sin": 6}
 POWER = 100
@@ -62,6 +64,12 @@ class Prior:
     def network(self, domain):  # pragma: no cover - overridden
         return None
 
+    def check_domain(self, domain) -> None:
+        """UserError (one line) unless the prior applies to `domain`; subclasses add domain-dependent limits."""
+        if domain.family not in self.domains:
+            raise UserError(f"prior {self.name} does not apply to {domain.family} domain {domain}; "
+                            f"it applies to: {', '.join(self.domains)}")
+
     def draw_outputs(self, rng: np.random.Generator, count: int, domain) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define network() or draw_outputs()")
 
@@ -71,7 +79,8 @@ class Prior:
 
     def describe(self) -> str:
         """One line per field: name, type, default, meaning (what `biasprobe list priors` prints)."""
-        lines = [f"  {self.name:11s} {self.summary}"]
+        where = "" if set(self.domains) >= {"boolean", "grid", "cloud"} else f" [domains: {', '.join(self.domains)}]"
+        lines = [f"  {self.name:11s} {self.summary}{where}"]
         for f in dataclasses.fields(self):
             default = getattr(type(self)(), f.name)
             if isinstance(default, tuple):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from biasprobe.domains import parse_domain
+from biasprobe.errors import UserError
 from biasprobe.priors import PRIORS, make_prior
 from biasprobe.sampling import sample_counts, sample_outputs
 
@@ -14,6 +15,13 @@ DOMAINS = ["bool:3", "pm1:4", "grid:2:5", "gauss:2:20"]
 @pytest.mark.parametrize("spec", DOMAINS)
 def test_prior_contract(name, spec):
     prior, domain = make_prior(name), parse_domain(spec)
+    if domain.family not in prior.domains:
+        # a prior asked for a domain it does not declare: one clear line, from either entry point
+        for call in (sample_outputs, sample_counts):
+            with pytest.raises(UserError, match=f"prior {name} does not apply to {domain.family}") as err:
+                call(prior, domain, samples=5, seed=1)
+            assert "\n" not in str(err.value)
+        return
     y = sample_outputs(prior, domain, samples=50, seed=1)
     assert y.shape == (50, domain.n_points) and y.dtype == np.float32
     assert np.array_equal(sample_outputs(prior, domain, samples=50, seed=1), y, equal_nan=True)
