@@ -127,12 +127,15 @@ def matched_comparison(values, ones, weights, reference: pd.DataFrame, measure: 
     """A prior's measure against the T-matched restricted counting measure, overall and per entropy band.
 
     `values`, `ones`, `weights`: the measure, T and multiplicity of each distinct function
-    the prior drew. Within each band (and overall, band 'all'), the reference rows are
+    the prior drew. Within each band (and overall, band 'all', and over every T but the
+    constants, band 'non-constant', where the constant functions, identical on both
+    sides, no longer dilute the difference), the reference rows are
     weighted to the prior's own law of T inside that band, so both sides have exactly
     the same distribution of T. Columns: band, n (the prior's draws in the band), mass
-    (its share of draws), mean and quantiles for the prior and the reference, delta =
+    (its share of draws), mean and quantiles for the prior and the reference, the
+    reference's standard deviation (ref_sd, for effect sizes), delta =
     prior - reference, and z = delta / its standard error (the prior's sampling error
-    plus the reference's: sum_T w_T^2 Var_T / m_T).
+    plus the reference's: sum_T w_T^2 Var_T / m_T; NaN when both sides have zero variance).
     """
     v = np.asarray(values, dtype=float)
     t = np.asarray(ones, dtype=np.int64)
@@ -143,9 +146,9 @@ def matched_comparison(values, ones, weights, reference: pd.DataFrame, measure: 
     labels = band_labels(n_points, edges)
     total = w.sum()
     rows = []
-    for b, label in [(-1, "all")] + list(enumerate(labels)):
-        sel = np.ones_like(band, bool) if b < 0 else band == b
-        rsel = np.ones_like(rband, bool) if b < 0 else rband == b
+    for b, label in [(-1, "all"), (-2, "non-constant")] + list(enumerate(labels)):
+        sel = {-1: np.ones_like(band, bool), -2: band > 0}.get(b, band == b)
+        rsel = {-1: np.ones_like(rband, bool), -2: rband > 0}.get(b, rband == b)
         n = w[sel].sum()
         row = {"band": label, "n": int(n), "mass": n / total}
         if n == 0:
@@ -153,17 +156,18 @@ def matched_comparison(values, ones, weights, reference: pd.DataFrame, measure: 
             continue
         rw = matched_reference_weights(t[sel], w[sel], rt[rsel])
         pm, pvar = _mean_var(v[sel], w[sel])
-        rm, _ = _mean_var(rv[rsel], rw)
+        rm, rvar = _mean_var(rv[rsel], rw)
         # the reference mean is sum_T w_T mean_T over independent per-T samples of m_T rows
-        ref_var = 0.0
-        for tv in np.unique(rt[rsel][rw > 0]):
-            at = rsel & (rt == tv)
-            vals = rv[at]
-            share = rw[rt[rsel] == tv].sum()
-            ref_var += share**2 * (vals.var(ddof=1) if vals.size > 1 else 0.0) / vals.size
+        st, sv = rt[rsel], rv[rsel]
+        m_t = np.bincount(st)
+        mean_t = np.bincount(st, weights=sv) / np.maximum(m_t, 1)
+        var_t = np.bincount(st, weights=(sv - mean_t[st]) ** 2) / np.maximum(m_t - 1, 1)
+        share_t = np.bincount(st, weights=rw, minlength=m_t.size)
+        ref_var = float(np.sum(share_t**2 * var_t / np.maximum(m_t, 1)))
         se = math.sqrt(pvar / max(n - 1, 1) + ref_var)
         delta = pm - rm
-        row.update(mean=pm, ref_mean=rm, delta=delta, z=delta / se if se > 0 else (0.0 if delta == 0 else math.inf))
+        z = delta / se if se > 0 else math.nan  # both sides deterministic here: delta is exact, z undefined
+        row.update(mean=pm, ref_mean=rm, ref_sd=math.sqrt(rvar), delta=delta, z=z)
         for q, pq, rq in zip(quantiles, weighted_quantile(v[sel], w[sel], quantiles),
                              weighted_quantile(rv[rsel], rw, quantiles)):
             row[f"q{round(100 * q):02d}"] = pq

@@ -11,7 +11,7 @@ import numpy as np
 from biasprobe.errors import UserError, unknown_name
 from biasprobe.priors._stream import bounded, draw_keys, seed
 from biasprobe.priors.base import Prior
-from biasprobe.priors.formulas import unpack_row, variable_masks
+from biasprobe.priors.packed import unpack_row, variable_masks
 
 GATES = {"and": 0, "or": 1, "nand": 2, "nor": 3, "xor": 4, "xnor": 5}
 MAX_WIDTH = 4096

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import ClassVar
 
 import numba as nb
@@ -12,22 +11,9 @@ import numpy as np
 from biasprobe.errors import UserError
 from biasprobe.priors._stream import bernoulli, bounded, draw_keys, seed
 from biasprobe.priors.base import Prior
+from biasprobe.priors.packed import ALL as _ALL
+from biasprobe.priors.packed import unpack_row, variable_masks
 from biasprobe.priors.trees import check_probability
-
-_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-@lru_cache(maxsize=32)
-def variable_masks(n: int) -> np.ndarray:
-    """(n, W) uint64: bit x % 64 of word x // 64 of row j is x_j at canonical input x (x_1 most significant)."""
-    npts = 1 << n
-    x = np.arange(npts)
-    bits = ((x[None, :] >> (n - 1 - np.arange(n))[:, None]) & 1).astype(np.uint8)
-    padded = np.zeros((n, -(-npts // 64) * 64), np.uint8)
-    padded[:, :npts] = bits
-    masks = np.packbits(padded, axis=1, bitorder="little").view("<u8").astype(np.uint64)
-    masks.setflags(write=False)
-    return masks
 
 
 @dataclass(frozen=True)
@@ -86,13 +72,6 @@ class CNF(_Formula):
     summary: ClassVar[str] = "random CNF: AND of `terms` clauses (ORs) of `literals` random literals"
     field_help: ClassVar[dict[str, str]] = {"terms": "number of clauses (ORs)", **_HELP}
     _cnf: ClassVar[bool] = True
-
-
-@nb.njit(cache=True, nogil=True)
-def unpack_row(words, out, i):
-    """out[i, x] = +1 if bit x of the little-endian packed words is set, else -1."""
-    for x in range(out.shape[1]):
-        out[i, x] = 1.0 if (words[x >> 6] >> np.uint64(x & 63)) & np.uint64(1) else -1.0
 
 
 @nb.njit(cache=True, nogil=True)

@@ -12,8 +12,11 @@ import numpy as np
 from biasprobe.errors import UserError
 from biasprobe.priors._stream import bernoulli, bounded, draw_keys, next64, seed, uniform
 from biasprobe.priors.base import Prior
+from biasprobe.priors.packed import ALL as _ALL
+from biasprobe.priors.packed import unpack_row, variable_masks
 
 MAX_DEPTH = 24  # 2^24 leaves per draw is already 64 MiB of node state
+PACKED_BITS = 1 << 26  # node tables up to 8 MiB: bottom-up on packed words, else a walk per input
 
 
 def check_probability(prior: str, key: str, p: float) -> None:
@@ -60,8 +63,10 @@ class Tree(Prior):
     def draw_outputs(self, rng: np.random.Generator, count: int, domain) -> np.ndarray:
         keys = draw_keys(rng, count)
         out = np.empty((count, domain.n_points), np.float32)
-        if domain.is_boolean:
-            _tree_cube(keys, domain.dim, self.depth, float(self.p), out)
+        if domain.is_boolean and (2 << self.depth) * domain.n_points <= PACKED_BITS:
+            _tree_cube_packed(keys, variable_masks(domain.dim), self.depth, float(self.p), out)
+        elif domain.is_boolean:
+            _tree_cube_walk(keys, domain.dim, self.depth, float(self.p), out)
         else:
             pts = np.ascontiguousarray(domain.points, dtype=np.float64)
             _tree_points(keys, pts, pts.min(axis=0), pts.max(axis=0), self.depth, float(self.p), out)
@@ -82,35 +87,66 @@ def _leaves(s, leaf, p):
             leaf[j] = 1.0 if bernoulli(s, p) else -1.0
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _choose_variables(s, n, var, used):
+    """Heap-ordered tests: node k takes the r-th variable not tested above it, r uniform (exact)."""
+    level = 0
+    for node in range(var.shape[0]):
+        if node + 1 == 1 << (level + 1):
+            level += 1
+        if node > 0:
+            parent = (node - 1) // 2
+            used[node] = used[parent] | (1 << var[parent])  # bit v set: v is tested above this node
+        r = bounded(s, n - level)
+        for v in range(n):
+            if not (used[node] >> v) & 1:
+                if r == 0:
+                    var[node] = v
+                    break
+                r -= 1
+
+
 @nb.njit(cache=True, nogil=True)
-def _tree_cube(keys, n, depth, p, out):
+def _tree_cube_packed(keys, masks, depth, p, out):
+    """Truth tables bottom-up as packed words: node = (x_v AND right) OR (NOT x_v AND left), all inputs at once.
+
+    A few word operations per node instead of a walk per input; memory 2^(depth+1) x N/64 words.
+    """
+    n, nw = masks.shape
+    internal = (1 << depth) - 1
+    var = np.empty(internal, np.int64)
+    used = np.zeros(internal, np.int64)
+    leaf = np.empty(internal + 1, np.float32)
+    table = np.empty((2 * internal + 1, nw), np.uint64)
+    s = np.empty(2, np.uint64)
+    for i in range(keys.shape[0]):
+        seed(s, keys[i, 0], keys[i, 1])
+        _choose_variables(s, n, var, used)
+        _leaves(s, leaf, p)
+        for j in range(internal + 1):
+            fill = _ALL if leaf[j] > 0 else np.uint64(0)
+            for w in range(nw):
+                table[internal + j, w] = fill
+        for node in range(internal - 1, -1, -1):
+            left, right, v = 2 * node + 1, 2 * node + 2, var[node]
+            for w in range(nw):
+                m = masks[v, w]
+                table[node, w] = (m & table[right, w]) | (~m & table[left, w])
+        unpack_row(table[0], out, i)
+
+
+@nb.njit(cache=True, nogil=True)
+def _tree_cube_walk(keys, n, depth, p, out):
+    """The same draws, each input walked from the root: memory O(2^depth), for cubes too large to pack per node."""
     count, npts = out.shape
     internal = (1 << depth) - 1
     var = np.empty(internal, np.int64)
+    used = np.zeros(internal, np.int64)
     leaf = np.empty(internal + 1, np.float32)
-    used = np.zeros(n, np.bool_)
     s = np.empty(2, np.uint64)
     for i in range(count):
         seed(s, keys[i, 0], keys[i, 1])
-        level = 0
-        for node in range(internal):
-            if node + 1 == 1 << (level + 1):
-                level += 1
-            a = node
-            while a > 0:  # mark the variables tested above this node
-                a = (a - 1) // 2
-                used[var[a]] = True
-            r = bounded(s, n - level)
-            for v in range(n):  # the r-th untested variable
-                if not used[v]:
-                    if r == 0:
-                        var[node] = v
-                        break
-                    r -= 1
-            a = node
-            while a > 0:
-                a = (a - 1) // 2
-                used[var[a]] = False
+        _choose_variables(s, n, var, used)
         _leaves(s, leaf, p)
         for x in range(npts):
             node = 0

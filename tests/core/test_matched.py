@@ -75,6 +75,7 @@ def test_matched_weighting_hand_worked():
     assert out.loc["all", "ref_mean"] == pytest.approx(0.375 * 1 + 0.375 * 3 + 0.25 * 10)
     assert out.loc["all", "mean"] == pytest.approx(4.0) and out.loc["all", "delta"] == pytest.approx(0.0)
     assert out.loc["all", "n"] == 4 and out.loc["all", "mass"] == 1.0
+    assert out.loc["non-constant", "ref_mean"] == out.loc["all", "ref_mean"]
     assert out.loc["min(T,N-T) in 1..1", "ref_mean"] == pytest.approx(2.0)  # balance 1/4
     assert out.loc["min(T,N-T) in 2..2", "ref_mean"] == pytest.approx(10.0)  # balance 1/2
     with pytest.raises(UserError, match="T = \\[3\\]"):
@@ -95,3 +96,13 @@ def test_counting_measure_is_its_own_matched_control():
         out = mt.matched_comparison(values[name], t, c.counts, ref, name, 128)
         rows = out[out["n"] > 50]
         assert (rows["z"].abs() < 4).all(), out
+
+
+def test_non_constant_band_leaves_the_constants_out():
+    ref = pd.DataFrame({"ones": [0, 1, 1, 2, 4], "m": [7.0, 1.0, 3.0, 10.0, 7.0]})
+    out = mt.matched_comparison([7.0, 2.0, 10.0], [0, 1, 2], [4, 3, 1], ref, "m", n_points=4).set_index("band")
+    assert out.loc["all", "n"] == 8 and out.loc["non-constant", "n"] == 4
+    assert out.loc["all", "ref_mean"] == pytest.approx(0.5 * 7 + 0.5 * 4.0)
+    assert out.loc["non-constant", "ref_mean"] == pytest.approx(4.0)
+    assert out.loc["non-constant", "mass"] == pytest.approx(0.5)
+    assert out.loc["T in {0,4}", "delta"] == 0 and np.isnan(out.loc["T in {0,4}", "z"])

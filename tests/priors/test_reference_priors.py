@@ -336,3 +336,40 @@ def test_cli_samples_a_tree(tmp_path):
     const = frame.loc[frame["function"].isin(["0" * 32, "f" * 32]), "count"].sum()
     sd = math.sqrt(20_000 * (1 / 128) * (127 / 128))
     assert abs(const - 20_000 / 128) < 5 * sd
+
+
+# ---- two kernels per prior agree draw for draw ------------------------------------------------
+
+def test_packed_and_walking_tree_kernels_agree():
+    from biasprobe.priors import trees
+    from biasprobe.priors._stream import draw_keys
+    from biasprobe.priors.packed import variable_masks
+
+    for n, depth, p in ((5, 5, 0.5), (6, 3, 0.3), (3, 1, 0.5)):
+        keys = draw_keys(np.random.default_rng(n), 300)
+        a = np.empty((300, 1 << n), np.float32)
+        b = np.empty_like(a)
+        trees._tree_cube_packed(keys, variable_masks(n), depth, p, a)
+        trees._tree_cube_walk(keys, n, depth, p, b)
+        assert np.array_equal(a, b)
+
+
+def test_brute_force_and_breadth_first_knn_agree():
+    from biasprobe.priors import knn
+    from biasprobe.priors._stream import draw_keys
+    from biasprobe.priors.packed import popcounts
+
+    d = parse_domain("bool:6")
+    for k, p in ((2, 0.5), (5, 0.5), (17, 0.3), (64, 0.5)):
+        keys = draw_keys(np.random.default_rng(k), 300)
+        a = np.empty((300, 64), np.float32)
+        b = np.empty_like(a)
+        knn._knn_cube_brute(keys, popcounts(64), k, p, a)
+        knn._knn_cube(keys, np.ascontiguousarray(d.neighbours, dtype=np.int64), k, p, b)
+        assert np.array_equal(a, b)
+
+
+def test_popcount_table():
+    from biasprobe.priors.packed import popcounts
+
+    assert popcounts(16).tolist() == [bin(x).count("1") for x in range(16)]
