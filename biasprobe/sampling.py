@@ -128,7 +128,9 @@ class _Engine:
 
     def __init__(self, prior, domain, seed: int, device: str):
         self.prior, self.domain, self.seed, self.device = prior, domain, seed, device
-        prior.check_domain(domain)
+        check = getattr(prior, "check_domain", None)  # duck-typed priors without the Prior base may omit it
+        if check is not None:
+            check(domain)
         self.net = prior.network(domain)
         self.block = block_size(prior, domain)
         self.n_points = domain.n_points
