@@ -7,15 +7,17 @@ import math
 import numpy as np
 
 
-def zipf_slope(counts, min_count: int = 10) -> float:
+def zipf_slope(counts, min_count: int = 10, min_ranks: int = 20) -> float:
     """Least-squares slope of log10 frequency against log10 rank over the functions drawn >= min_count times.
 
     Rarer functions sit on the 1/samples floor and flatten the curve, so they are
-    left out; Valle-Perez et al.'s Zipf law has slope -1. NaN with fewer than 3 ranks.
+    left out; Valle-Perez et al.'s Zipf law has slope -1. NaN with fewer than
+    `min_ranks` such functions (a fit through a handful of ranks, e.g. two constants
+    and a few stragglers, says nothing about the curve).
     """
     c = np.sort(np.asarray(counts, dtype=float))[::-1]
     c = c[c >= min_count]
-    if c.size < 3:
+    if c.size < max(min_ranks, 3):
         return math.nan
     rank = np.arange(1, c.size + 1)
     return float(np.polyfit(np.log10(rank), np.log10(c), 1)[0])

@@ -133,8 +133,10 @@ def matched_comparison(values, ones, weights, reference: pd.DataFrame, measure: 
     weighted to the prior's own law of T inside that band, so both sides have exactly
     the same distribution of T. Columns: band, n (the prior's draws in the band), mass
     (its share of draws), mean and quantiles for the prior and the reference, the
-    reference's standard deviation (ref_sd, for effect sizes), delta =
-    prior - reference, and z = delta / its standard error (the prior's sampling error
+    reference's standard deviation (ref_sd) and its within-T part (ref_sd_within =
+    sqrt(sum_T w_T Var(measure | T)), which leaves out the spread that T alone causes),
+    delta = prior - reference, the effect size d = delta / ref_sd_within, and
+    z = delta / its standard error (the prior's sampling error
     plus the reference's: sum_T w_T^2 Var_T / m_T; NaN when both sides have zero variance).
     """
     v = np.asarray(values, dtype=float)
@@ -164,10 +166,12 @@ def matched_comparison(values, ones, weights, reference: pd.DataFrame, measure: 
         var_t = np.bincount(st, weights=(sv - mean_t[st]) ** 2) / np.maximum(m_t - 1, 1)
         share_t = np.bincount(st, weights=rw, minlength=m_t.size)
         ref_var = float(np.sum(share_t**2 * var_t / np.maximum(m_t, 1)))
+        within = math.sqrt(float(np.sum(share_t * var_t)))
         se = math.sqrt(pvar / max(n - 1, 1) + ref_var)
         delta = pm - rm
         z = delta / se if se > 0 else math.nan  # both sides deterministic here: delta is exact, z undefined
-        row.update(mean=pm, ref_mean=rm, ref_sd=math.sqrt(rvar), delta=delta, z=z)
+        row.update(mean=pm, ref_mean=rm, ref_sd=math.sqrt(rvar), ref_sd_within=within, delta=delta,
+                   d=delta / within if within > 0 else math.nan, z=z)
         for q, pq, rq in zip(quantiles, weighted_quantile(v[sel], w[sel], quantiles),
                              weighted_quantile(rv[rsel], rw, quantiles)):
             row[f"q{round(100 * q):02d}"] = pq

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 
@@ -105,20 +107,25 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
                 skipped.append({"encoding": enc, "prior": spec["label"],
                                 "reason": f"prior {spec['prior']!r} is not registered in this build"})
                 continue
+            t0 = time.perf_counter()
             c, prior = sample(spec, domain, config["samples"], child_seed(seed, enc, spec["label"]))
+            t1 = time.perf_counter()
             t, w = ones(c), c.counts
             values = _measure(c, domain, config)
+            t2 = time.perf_counter()
             n = int(w.sum())
             priors.append({"encoding": enc, "prior": spec["label"], "group": spec["group"], "spec": prior.label(),
                            "weights": convention(prior), "n": n, "nonfinite": c.nonfinite, "distinct": c.distinct,
                            "constant": int(w[(t == 0) | (t == n_points)].sum()), "missing_mass": missing_mass(w),
-                           "zipf_slope": zipf_slope(w, config["zipf_min_count"])})
+                           "zipf_slope": zipf_slope(w, config["zipf_min_count"]),
+                           "sample_s": round(t1 - t0, 3), "measure_s": round(t2 - t1, 3)})
             for name in names:
                 cmp = matched_comparison(values[name], t, w, ref, name, n_points)
                 full = cmp[cmp["band"] == "all"].iloc[0]
                 stats.append({"encoding": enc, "prior": spec["label"], "measure": name, "n": n,
                               **_weighted_stats(values[name], w), "ref_mean": full["ref_mean"],
-                              "ref_sd": full["ref_sd"], "delta": full["delta"], "z": full["z"]})
+                              "ref_sd": full["ref_sd"], "ref_sd_within": full["ref_sd_within"],
+                              "delta": full["delta"], "d": full["d"], "z": full["z"]})
                 bands.append(cmp[cmp["band"] != "all"].assign(encoding=enc, prior=spec["label"], measure=name))
             lv = pd.Series(w).value_counts().sort_index(ascending=False)
             levels.append(pd.DataFrame({"encoding": enc, "prior": spec["label"], "count": lv.index.to_numpy(),
@@ -141,8 +148,8 @@ def summary(tables, enc) -> pd.DataFrame:
 
     The matched columns compare the prior's non-constant draws with the counting measure restricted to the
     same law of T (constants are the same two functions on both sides and would only dilute the difference):
-    ``*_nc`` is the prior's mean over them, ``*_matched`` the reference's, ``*_d`` the difference in
-    reference SDs.
+    ``*_nc`` is the prior's mean over them, ``*_matched`` the reference's, ``*_d`` the difference in units of
+    the reference's standard deviation at fixed T (so T's own spread, removed by matching, does not shrink it).
     """
     pri = tables["priors"].query("encoding == @enc")
     st = tables["stats"].query("encoding == @enc").set_index(["prior", "measure"])
@@ -159,7 +166,7 @@ def summary(tables, enc) -> pd.DataFrame:
             row.update({key: s["mean"], f"{key}_lo": s["mean_lo"], f"{key}_hi": s["mean_hi"]})
             has = m is not None and m["n"] > 0
             row.update({f"{key}_nc": m["mean"] if has else np.nan, f"{key}_matched": m["ref_mean"] if has else np.nan,
-                        f"{key}_d": m["delta"] / m["ref_sd"] if has and m["ref_sd"] > 0 else np.nan})
+                        f"{key}_d": m["d"] if has else np.nan})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -167,12 +174,13 @@ def summary(tables, enc) -> pd.DataFrame:
 def measure_table(tables) -> pd.DataFrame:
     st = tables["stats"].copy()
     return st[["encoding", "prior", "measure", "n", "mean", "mean_lo", "mean_hi", *[f"q{round(100 * q):02d}"
-               for q in QUANTILES], "ref_mean", "ref_sd", "delta", "z"]]
+               for q in QUANTILES], "ref_mean", "ref_sd", "ref_sd_within", "delta", "d", "z"]]
 
 
 def band_table(tables) -> pd.DataFrame:
     b = tables["bands"]
-    lead = ["encoding", "prior", "measure", "band", "n", "mass", "mean", "ref_mean", "ref_sd", "delta", "z"]
+    lead = ["encoding", "prior", "measure", "band", "n", "mass", "mean", "ref_mean", "ref_sd_within", "delta", "d",
+            "z"]
     return b[lead + [c for c in b.columns if c not in lead]]
 
 
@@ -240,7 +248,7 @@ def _rank_frequency(tables, enc, config, out) -> None:
 
 
 def _effect_sizes(tables, enc, names, band="non-constant") -> pd.DataFrame:
-    """(prior - T-matched counting) / reference SD per prior and measure, signed so that negative = simpler."""
+    """(prior - T-matched counting) / within-T SD per prior and measure, signed so that negative = simpler."""
     from biasprobe.measures import get_measure
 
     b = tables["bands"].query("encoding == @enc and band == @band and prior != 'counting'")
@@ -249,7 +257,7 @@ def _effect_sizes(tables, enc, names, band="non-constant") -> pd.DataFrame:
     for n in names:
         sign = 1.0 if get_measure(n.split("@")[0]).higher_is_more_complex else -1.0
         g = b[b["measure"] == n].set_index("prior").reindex(labels)
-        out[n] = sign * g["delta"] / g["ref_sd"].where(g["ref_sd"] > 0)
+        out[n] = sign * g["d"]
     return out
 
 
@@ -273,7 +281,7 @@ def _simplest_panel(tables, enc, config, out) -> None:
     axes[0].set_title("rank of the raw mean, 1 = simplest", fontsize=8)
     sns.heatmap(eff.clip(-3, 3), ax=axes[1], cmap="vlag", vmin=-3, vmax=3, annot=eff.round(1), fmt="",
                 annot_kws={"size": 4.5}, cbar=False)
-    axes[1].set_title("at matched entropy: (prior - matched) / SD, non-constant draws", fontsize=8)
+    axes[1].set_title("at matched entropy: (prior - matched) / within-T SD, non-constant draws", fontsize=8)
     axes[1].set_yticklabels([])
     for ax in axes:
         ax.tick_params(labelsize=5)
@@ -291,7 +299,7 @@ def _simplest_panel(tables, enc, config, out) -> None:
     out.figure(f"simplest_{enc.split(':')[0]}", fig,
                caption=f"Which prior is simplest under which measure on {enc}: rank of each prior's mean (left, "
                        "1 = simplest) and, right, its non-constant draws' difference from the counting measure "
-                       "restricted to the same law of T, in that reference's SDs (negative = simpler than random "
+                       "restricted to the same law of T, in its SDs at fixed T (negative = simpler than random "
                        "functions with as many ones; entropy is matched by construction); "
                        + ("; ".join(facts) if facts else "no network in this configuration") + ".")
 
@@ -325,8 +333,8 @@ def _matched_distributions(tables, enc, config, out) -> None:
     permtxt = ""
     if perm:
         p = b[b["measure"] == perm].set_index("prior")
-        d = (p["delta"] / p["ref_sd"]).abs()
-        permtxt = (f"; under the permuted enumeration no prior is more than {d.max():.2f} reference SDs from its "
+        d = p["d"].abs()
+        permtxt = (f"; under the permuted enumeration no prior is more than {d.max():.2f} within-T SDs from its "
                    f"control ({d.idxmax()})")
     out.figure(f"matched_{enc.split(':')[0]}", fig,
                caption=f"Non-constant draws of each prior on {enc} (coloured: 5-95% and 25-75% ranges, dot = mean) "
@@ -350,7 +358,7 @@ def _by_band(tables, enc, config, out) -> None:
         for lab in labels:
             g = b[(b["prior"] == lab) & (b["measure"] == name) & (b["n"] >= config["band_min_draws"])]
             x = [bands.index(v) for v in g["band"]]
-            eff = g["delta"] / g["ref_sd"].where(g["ref_sd"] > 0)
+            eff = g["d"]
             ls = "-" if pri.loc[lab, "group"] == "neural" else ":"
             ax.plot(x, eff, ls, marker="o", ms=2, lw=0.9, color=cols[lab], label=lab)
         ax.axhline(0, color="black", lw=0.6)
@@ -358,12 +366,12 @@ def _by_band(tables, enc, config, out) -> None:
         ax.set_title(name, fontsize=8)
         ax.tick_params(labelsize=6)
         ax.set_xlabel("entropy band (0 = constants)", fontsize=6)
-    axes[0].set_ylabel("(prior - matched counting) / SD", fontsize=6)
+    axes[0].set_ylabel("(prior - matched counting) / within-T SD", fontsize=6)
     axes[-1].legend(fontsize=3.5, ncol=2, loc="best")
     mid = b[(b["measure"] == "lz") & (b["band"] == bands[-1]) & (b["n"] >= config["band_min_draws"])]
-    eff = (mid["delta"] / mid["ref_sd"]).to_numpy()
+    eff = mid["d"].to_numpy()
     out.figure(f"matched_by_band_{enc.split(':')[0]}", fig,
-               caption=f"Difference from the T-matched counting measure per entropy band on {enc}, in reference SDs "
+               caption=f"Difference from the T-matched counting measure per entropy band on {enc}, in within-T SDs "
                        f"(solid: networks, dotted: reference priors; bands with >= {config['band_min_draws']} draws; "
                        f"bands: {', '.join(f'{i} = {v}' for i, v in enumerate(bands))}): in the most balanced band "
                        f"the K_LZ differences run from {np.nanmin(eff):.2f} to {np.nanmax(eff):.2f} SDs.")
@@ -380,7 +388,7 @@ def render(tables, config, out) -> None:
                       f"draw, Zipf slope (ranks drawn >= {config['zipf_min_count']} times), mean K_LZ and mean "
                       "sensitivity over all draws with 95% CIs, then over the non-constant draws (nc) beside the "
                       "counting measure restricted to the same law of T (matched) and the difference in that "
-                      f"reference's SDs (d); at matched entropy {beats} of {len(other)} non-neural priors are further "
+                      f"reference's SDs at fixed T (d); at matched entropy {beats} of {len(other)} non-neural priors are further "
                       f"below their control under K_LZ than every one of the {len(neural)} networks.",
               n="n", ci=["p_constant", "lz", "sens"])
     for enc in encs[1:]:
@@ -388,7 +396,8 @@ def render(tables, config, out) -> None:
                   caption=f"The headline table on {enc} (same columns).", n="n", ci=["p_constant", "lz", "sens"])
     out.table("measures", measure_table(tables),
               caption="Every prior, encoding and measure (K_LZ under lexicographic, Gray and permuted order): mean "
-                      "with 95% CI, quantiles, the T-matched counting measure's mean and SD, the difference and its z.",
+                      "with 95% CI, quantiles, the T-matched counting measure's mean, SD and SD at fixed T, the "
+                      "difference, its effect size d (difference / SD at fixed T) and its z.",
               n="n", ci=["mean"], inline=False)
     out.table("matched_bands", band_table(tables),
               caption="The same comparison per entropy band (min(T, N-T) ranges): the prior's draws in the band, "
@@ -403,6 +412,10 @@ def render(tables, config, out) -> None:
                           f"{config['js_max_missing_mass']:g} of their mass (Good-Turing), with sample sizes and "
                           f"overlaps; {len(est)} of {len(div)} pairs are estimable at this sample size.",
                   n="n_a", inline=False)
+    out.table("priors", tables["priors"],
+              caption="Each prior as sampled: resolved parameters, weight convention, draws, non-finite draws, "
+                      "distinct functions, constants, Good-Turing missing mass, Zipf slope and the seconds spent "
+                      "sampling and measuring.", n="n", inline=False)
     if len(tables["skipped"]):
         out.table("skipped", tables["skipped"],
                   caption="Priors in the configuration that this build does not provide, and were left out.")
@@ -461,7 +474,7 @@ def _config(scale, samples, per_t, encodings=("bool:7", "pm1:7")):
 EXPERIMENT = Experiment(
     name="reference-priors",
     title="Networks beside GPs, trees, formulas, circuits and nearest-neighbour priors, raw and at matched entropy",
-    scales={"quick": _config("quick", 400, 20), "default": _config("default", 100_000, 500),
+    scales={"quick": _config("quick", 400, 20), "default": _config("default", 50_000, 500),
             "paper": _config("paper", 1_000_000, 5_000)},
     compute=compute,
     render=render,

@@ -12,6 +12,8 @@ def test_zipf_slope_recovers_a_power_law(power):
     counts = np.round(1e7 / np.arange(1, 3000) ** power)
     assert ds.zipf_slope(counts, min_count=10) == pytest.approx(-power, abs=0.01)
     assert np.isnan(ds.zipf_slope([5, 3, 1], min_count=10))
+    assert np.isnan(ds.zipf_slope([9000, 8000, 50, 20, 10], min_count=5))  # too few ranks to mean anything
+    assert ds.zipf_slope([9000, 8000, 50, 20, 10], min_count=5, min_ranks=3) < -2
 
 
 def test_missing_mass_hand_worked():

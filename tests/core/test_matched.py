@@ -76,6 +76,9 @@ def test_matched_weighting_hand_worked():
     assert out.loc["all", "mean"] == pytest.approx(4.0) and out.loc["all", "delta"] == pytest.approx(0.0)
     assert out.loc["all", "n"] == 4 and out.loc["all", "mass"] == 1.0
     assert out.loc["non-constant", "ref_mean"] == out.loc["all", "ref_mean"]
+    # within-T spread: Var(m | T=1) = 2 (rows 1 and 3, ddof 1), Var(m | T=2) = 0 (one row); weights 3/4, 1/4
+    assert out.loc["all", "ref_sd_within"] == pytest.approx(math.sqrt(0.75 * 2.0))
+    assert out.loc["all", "ref_sd"] == pytest.approx(math.sqrt(0.75 * (1 + 9) / 2 + 0.25 * 100 - 16))
     assert out.loc["min(T,N-T) in 1..1", "ref_mean"] == pytest.approx(2.0)  # balance 1/4
     assert out.loc["min(T,N-T) in 2..2", "ref_mean"] == pytest.approx(10.0)  # balance 1/2
     with pytest.raises(UserError, match="T = \\[3\\]"):
