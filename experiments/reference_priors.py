@@ -351,7 +351,7 @@ def _by_band(tables, enc, config, out) -> None:
     cols = _colours(labels, [pri.loc[lab, "group"] for lab in labels])
     perm = next((_lz_name(o) for o in config["orders"] if o.startswith("perm")), None)
     shown = [n for n in ("lz", perm, "sensitivity") if n]
-    fig, axes = new_figure(1, len(shown), width=8.4, height=3.0)
+    fig, axes = new_figure(1, len(shown), width=9.6, height=3.0)
     axes = np.atleast_1d(axes)
     bands = list(dict.fromkeys(b["band"]))
     for ax, name in zip(axes, shown):
@@ -367,7 +367,8 @@ def _by_band(tables, enc, config, out) -> None:
         ax.tick_params(labelsize=6)
         ax.set_xlabel("entropy band (0 = constants)", fontsize=6)
     axes[0].set_ylabel("(prior - matched counting) / within-T SD", fontsize=6)
-    axes[-1].legend(fontsize=3.5, ncol=2, loc="best")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=4.5, loc="outside right upper")
     mid = b[(b["measure"] == "lz") & (b["band"] == bands[-1]) & (b["n"] >= config["band_min_draws"])]
     eff = mid["d"].to_numpy()
     out.figure(f"matched_by_band_{enc.split(':')[0]}", fig,
