@@ -178,7 +178,7 @@ def measure_table(tables) -> pd.DataFrame:
 
 
 def band_table(tables) -> pd.DataFrame:
-    b = tables["bands"]
+    b = tables["bands"].query("n > 0")  # a band the prior never reached has nothing to compare
     lead = ["encoding", "prior", "measure", "band", "n", "mass", "mean", "ref_mean", "ref_sd_within", "delta", "d",
             "z"]
     return b[lead + [c for c in b.columns if c not in lead]]
