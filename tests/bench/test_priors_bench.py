@@ -8,7 +8,7 @@ def test_prior_rates_runs_and_reports():
     assert [r["setting"] for r in rows] == ["tree depth 3", "tree depth 7"]
     assert all(r["draws_per_s"] > 0 and r["samples"] == 3000 for r in rows)
     text = bench.markdown({"domain": "bool:7", "target_per_s": 1e5, "load_average_at_start": 1.0, "rows": rows})
-    assert "tree depth 7" in text and text.count("\n|") >= 3
+    assert "tree depth 7" in text and text.count("\n|") >= 3 and "vs counting" in text
 
 
 def test_every_new_prior_is_benched():
