@@ -56,12 +56,16 @@ def get_prior(name: str) -> type[Prior]:
     return PRIORS.get(name)
 
 
-from biasprobe.priors.counting import Counting  # noqa: E402  (registration)
+from biasprobe.priors.circuits import Circuit  # noqa: E402  (registration)
+from biasprobe.priors.counting import Counting  # noqa: E402
+from biasprobe.priors.formulas import CNF, DNF  # noqa: E402
 from biasprobe.priors.gp import GP  # noqa: E402
+from biasprobe.priors.knn import KNN  # noqa: E402
 from biasprobe.priors.networks import CONVENTIONS, MLP, Perceptron  # noqa: E402
 from biasprobe.priors.polynomial import Polynomial  # noqa: E402
+from biasprobe.priors.trees import Tree  # noqa: E402
 
-for _cls in (Perceptron, MLP, Polynomial, Counting, GP):
+for _cls in (Perceptron, MLP, Polynomial, Counting, GP, Tree, DNF, CNF, Circuit, KNN):
     register_prior(_cls)
 
 

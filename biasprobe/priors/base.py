@@ -78,8 +78,8 @@ class Prior:
     def check_domain(self, domain) -> None:
         """UserError unless this prior is defined on the domain's family."""
         if domain.family not in self.domains:
-            raise UserError(f"prior {self.name} is not defined on {domain.family} domain {domain}; "
-                            f"it supports: {', '.join(self.domains)}")
+            raise UserError(f"prior {self.name} does not apply to {domain.family} domain {domain}; "
+                            f"it applies to: {', '.join(self.domains)}")
 
     def draw_outputs(self, rng: np.random.Generator, count: int, domain) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define network() or draw_outputs()")
@@ -90,7 +90,8 @@ class Prior:
 
     def describe(self) -> str:
         """One line per field: name, type, default, meaning (what `biasprobe list priors` prints)."""
-        lines = [f"  {self.name:11s} {self.summary}"]
+        where = "" if set(self.domains) >= {"boolean", "grid", "cloud"} else f" [domains: {', '.join(self.domains)}]"
+        lines = [f"  {self.name:11s} {self.summary}{where}"]
         for f in dataclasses.fields(self):
             default = getattr(type(self)(), f.name)
             if isinstance(default, tuple):

@@ -204,14 +204,11 @@ class RunDirectory:
         for tmp in self.shards.glob(f".*{shardfile.SUFFIX}.tmp-*"):
             tmp.unlink(missing_ok=True)
             removed += 1
-        for tmp in self.path.glob(".table-tmp-*"):
-            import shutil
+        import shutil
 
-            shutil.rmtree(tmp, ignore_errors=True)
-        for tmp in self.path.glob(".merge-*"):
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
+        for pattern in (".table-tmp-*", ".merge-*"):
+            for tmp in self.path.glob(pattern):
+                shutil.rmtree(tmp, ignore_errors=True)
         return removed
 
     def shard_path(self, name: str) -> Path:

@@ -37,7 +37,7 @@ def test_a_boolean_only_prior_asked_for_a_grid_is_one_line(monkeypatch):
 
     try:
         check_prior("_bitflip")
-        with pytest.raises(UserError, match="prior _bitflip is not defined on grid domain grid:2:4; it supports: "
+        with pytest.raises(UserError, match="prior _bitflip does not apply to grid domain grid:2:4; it applies to: "
                                             "boolean"):
             sample_counts(make_prior("_bitflip"), parse_domain("grid:2:4"), samples=4)
         assert main(["sample", "_bitflip", "--domain", "grid:2:4", "--samples", "4"]) == 2
@@ -124,7 +124,7 @@ def test_a_plugin_prior_is_listed_samples_and_passes_check_prior(tmp_path, monke
         assert any(p["name"] == "demo_dictator" and p["version"] == "0.2" for p in side["plugins"])
         out = subprocess.run([sys.executable, "-m", "biasprobe", "sample", "demo_dictator", "--domain", "grid:2:4",
                               "--samples", "3"], capture_output=True, text=True, env=env, timeout=120)
-        assert out.returncode == 2 and out.stderr.count("\n") == 1 and "not defined on grid" in out.stderr
+        assert out.returncode == 2 and out.stderr.count("\n") == 1 and "does not apply to grid" in out.stderr
     finally:
         PRIORS.remove("demo_dictator")
         PRIORS._loaded.discard("demo_dictator")
