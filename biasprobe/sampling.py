@@ -52,6 +52,7 @@ class Counts:
     seed: int = 0
     wall_time: float = 0.0
     info: dict = field(default_factory=dict)  # engine details for provenance (device, workers, batch, block)
+    rejected: int = 0  # finite draws a `condition` rejected (not in the counts)
 
     @property
     def n_bits(self) -> int:
@@ -311,11 +312,13 @@ def _plan_batch(engine: _Engine, batch_size, workers: int, budget: int) -> int:
 
 
 def sample_counts(prior, domain, samples: int = 10**6, seed: int = 0, batch_size=None, workers=None,
-                  device=None, progress: bool = False) -> Counts:
+                  device=None, progress: bool = False, condition=None) -> Counts:
     """Draw `samples` functions from `prior` on `domain` and count every distinct truth table exactly.
 
     Same seed => bit-identical counts for any batch_size and workers (see the module docstring).
     Draws whose output is NaN or infinite at any point are counted in `.nonfinite`, not in the table.
+    With a `condition` (an object with ``accepts(words) -> (B,) bool``, e.g. `biasprobe.learning.Condition`),
+    only the finite draws it accepts are counted; the others are counted in `.rejected`.
     """
     samples = _check_run(samples, seed)
     device = resolve_device(device)
@@ -329,7 +332,7 @@ def sample_counts(prior, domain, samples: int = 10**6, seed: int = 0, batch_size
     batch = _plan_batch(engine, batch_size, workers, budget)
     table = _Table(tables.n_words(domain.n_points), budget)
     lock = threading.Lock()
-    state = {"next": 0, "nonfinite": 0, "error": None}
+    state = {"next": 0, "nonfinite": 0, "rejected": 0, "error": None}
 
     from tqdm import tqdm
 
@@ -353,9 +356,11 @@ def sample_counts(prior, domain, samples: int = 10**6, seed: int = 0, batch_size
 
                     words, finite = buf["words"][: stop - start], buf["finite"][: stop - start]
                     _kernels.threshold_pack(out, words, finite)
+                    keep = finite if condition is None else finite & condition.accepts(words)
                     with lock:
-                        table.insert(words, finite)
+                        table.insert(words, keep)
                         state["nonfinite"] += int(len(finite) - finite.sum())
+                        state["rejected"] += int(finite.sum() - keep.sum())
                         bar.update(stop - start)
         except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
             with lock:
@@ -380,7 +385,7 @@ def sample_counts(prior, domain, samples: int = 10**6, seed: int = 0, batch_size
     wall = time.perf_counter() - t0
     info = {"device": device, "workers": workers, "batch_size": batch, "block_size": engine.block}
     return Counts(words=words, counts=counts, samples=samples, nonfinite=state["nonfinite"], domain=domain,
-                  prior=prior, seed=int(seed), wall_time=wall, info=info)
+                  prior=prior, seed=int(seed), wall_time=wall, info=info, rejected=state["rejected"])
 
 
 def sample_outputs(prior, domain, samples: int = 16, seed: int = 0, device=None) -> np.ndarray:
