@@ -25,12 +25,13 @@ of the prior and stopped at 100% training accuracy. Here:
   as unfit; a run whose outputs turn non-finite leaves at once.
 * Batching: all runs (and all training sets of one size) are one stacked
   computation (`biasprobe.learning.stacked`); finished runs are removed from the
-  stack, so the work shrinks as runs fit. With `workers` > 1 the runs are split
-  into contiguous chunks trained in that many single-threaded processes.
+  stack, so the work shrinks as runs fit. With `workers` > 1 the stack is split
+  into interleaved chunks trained by that many threads, one torch thread each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -219,11 +220,12 @@ def _scaled_layers(net, raw, train_bias: bool):
 # ---- the batched loop -----------------------------------------------------------------------
 
 def train_stack(net, train_idx, labels, init_seeds, shuffle_keys, spec: TrainSpec, train_bias: bool = True,
-                threads: int = 1) -> dict:
+                threads: int | None = 1) -> dict:
     """Train R stacked runs; run i fits labels[i] (R, m) 0/1 at canonical inputs train_idx[i] (R, m).
 
     Returns outputs (R, N) float32 on every canonical input at the end, fit_epoch (R,) and
     status (R,) before the final fit test (UNFIT, NONFINITE or FITTED for runs that fitted once).
+    `threads`: torch's intra-op thread count meanwhile (None: leave it as it is).
     """
     import torch
 
@@ -238,7 +240,7 @@ def train_stack(net, train_idx, labels, init_seeds, shuffle_keys, spec: TrainSpe
     status = np.full(total, UNFIT, np.int8)
     acts = [stacked.activation(int(c)) for c in net.activations]
     full = spec.batch_size is None or spec.batch_size >= m
-    with torch_threads(threads):
+    with torch_threads(threads) if threads else contextlib.nullcontext():
         with torch.no_grad():
             x_all = torch.from_numpy(np.ascontiguousarray(net.features.T, dtype=np.float32))  # (N, K)
             # A stack of one takes another product kernel in torch (other bits): a lone run gets a twin.
@@ -313,11 +315,29 @@ def _loss(name: str):
     return lambda z, t: ((z - t) ** 2).sum()
 
 
-def _train_chunk(net, train_idx, labels, init_seeds, shuffle_keys, spec_fields: dict, train_bias: bool,
-                 threads: int) -> dict:
-    """Module-level entry for worker processes."""
-    return train_stack(net, train_idx, labels, init_seeds, shuffle_keys, TrainSpec(**spec_fields), train_bias,
-                       threads)
+def _train_parallel(net, idx, lab, init, keys, spec, train_bias, workers: int, threads: int) -> list[dict]:
+    """Contiguous chunks of the stack, one per worker thread, each a one-thread torch computation.
+
+    Threads rather than processes: torch releases the GIL inside its kernels, and a stack of
+    hundreds of runs spends its time there, so threads run in parallel without the seconds a
+    spawned process needs to import torch. A run's result does not depend on the chunking.
+    """
+    from biasprobe.doubledescent.mlp import torch_threads
+
+    total = len(idx)
+    n_chunks = max(1, min(workers, total // 2))
+    if n_chunks == 1:
+        return [train_stack(net, idx, lab, init, keys, spec, train_bias, threads)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    # interleaved rows balance the chunks when the training sets differ in difficulty
+    chunks = [np.arange(k, total, n_chunks) for k in range(n_chunks)]
+    with torch_threads(1), ThreadPoolExecutor(n_chunks) as pool:
+        futures = [pool.submit(train_stack, net, idx[c], lab[c], init[c], keys[c], spec, train_bias, None)
+                   for c in chunks]
+        parts = [f.result() for f in futures]
+    order = np.argsort(np.concatenate(chunks), kind="stable")
+    return [{key: np.concatenate([p[key] for p in parts])[order] for key in parts[0]}]
 
 
 def trainable_network(prior, domain):
@@ -331,15 +351,15 @@ def trainable_network(prior, domain):
     return net
 
 
-def train_conditions(prior, domain, conditions, runs: int, spec: TrainSpec, seed: int = 0, workers: int = 1,
-                     threads: int | None = None, first_run: int = 0) -> list[TrainResult]:
+def train_conditions(prior, domain, conditions, runs: int, spec: TrainSpec, seed: int = 0, workers: int | None = None,
+                     threads: int = 1, first_run: int = 0) -> list[TrainResult]:
     """Train `runs` runs on each training set, all in one stacked computation per training-set size.
 
     Run r (r = first_run, first_run + 1, ...) starts from the same initialisation for every
     training set, and its result depends only on (seed, r, S, spec): not on `runs`, `workers`,
-    `threads` or the other training sets.
+    `threads` or the other training sets. `workers` threads (default: one per core) each train
+    an interleaved share of the stack with `threads` torch threads (1: more spin on a busy machine).
     """
-    from biasprobe.doubledescent.mlp import map_tasks
     from biasprobe.sampling import default_workers
 
     conditions = list(conditions)
@@ -349,7 +369,7 @@ def train_conditions(prior, domain, conditions, runs: int, spec: TrainSpec, seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise UserError(f"seed must be a non-negative integer, got {seed!r}")
     workers = default_workers() if workers is None else int(workers)
-    threads = (1 if workers > 1 else default_workers()) if threads is None else int(threads)
+    threads = int(threads)
     for c in conditions:
         if c.n_points != domain.n_points:
             raise UserError(f"training set on {c.n_points} inputs, domain {domain} has {domain.n_points}")
@@ -367,16 +387,9 @@ def train_conditions(prior, domain, conditions, runs: int, spec: TrainSpec, seed
         lab = np.concatenate([np.repeat(conditions[i].target_bits()[conditions[i].mask_bits()][None, :], runs, 0)
                               for i in members])
         init_all, keys_all = np.tile(init, len(members)), np.tile(keys, len(members))
-        total = len(idx)
-        n_chunks = max(1, min(workers, total // 2))
-        bounds = np.linspace(0, total, n_chunks + 1).astype(int)
-        tasks = [dict(net=net, train_idx=idx[a:b], labels=lab[a:b], init_seeds=init_all[a:b],
-                      shuffle_keys=keys_all[a:b], spec_fields=asdict(spec), train_bias=train_bias,
-                      threads=threads if n_chunks == 1 else 1) for a, b in zip(bounds[:-1], bounds[1:])]
-        parts = map_tasks(_train_chunk, tasks, n_chunks)
-        outputs = np.concatenate([p["outputs"] for p in parts])
-        fit_epoch = np.concatenate([p["fit_epoch"] for p in parts])
-        status = np.concatenate([p["status"] for p in parts])
+        part = _train_parallel(net, idx, lab, init_all, keys_all, spec, train_bias, workers, threads)[0]
+        outputs, fit_epoch, status = part["outputs"], part["fit_epoch"], part["status"]
+        n_chunks = max(1, min(workers, len(idx) // 2))
         words = tables.pack((outputs > 0).astype(np.uint8))
         for j, i in enumerate(members):
             sl = slice(j * runs, (j + 1) * runs)
@@ -386,12 +399,12 @@ def train_conditions(prior, domain, conditions, runs: int, spec: TrainSpec, seed
             st[(st == FITTED) & ~still] = LOST_FIT
             results[i] = TrainResult(runs=run_ids, words=w, status=st, fit_epoch=fit_epoch[sl],
                                      condition=conditions[i], spec=spec, prior=prior, domain=domain, seed=int(seed),
-                                     info={"workers": n_chunks, "threads": threads, "stacked_runs": total})
+                                     info={"workers": n_chunks, "threads": threads, "stacked_runs": len(idx)})
     wall = time.perf_counter() - t0
     return [dataclasses.replace(r, wall_time=wall) for r in results]
 
 
-def train_runs(prior, domain, condition, runs: int, spec: TrainSpec, seed: int = 0, workers: int = 1,
-               threads: int | None = None, first_run: int = 0) -> TrainResult:
+def train_runs(prior, domain, condition, runs: int, spec: TrainSpec, seed: int = 0, workers: int | None = None,
+               threads: int = 1, first_run: int = 0) -> TrainResult:
     """Train `runs` networks from the prior's initialisation on one training set (see the module docstring)."""
     return train_conditions(prior, domain, [condition], runs, spec, seed, workers, threads, first_run)[0]

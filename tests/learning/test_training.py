@@ -37,7 +37,7 @@ def test_perceptron_fits_a_linearly_separable_target(spec):
 
 def test_same_seed_same_functions_whatever_runs_train_beside_them():
     cond = make_condition(D5, np.random.default_rng(0).integers(0, 2, 32), train_size=12, split_seed=3)
-    spec = TrainSpec(lr=0.05, max_epochs=150, batch_size=5)
+    spec = TrainSpec(lr=0.05, max_epochs=100, batch_size=5)
     all_runs = train_runs(SMALL, D5, cond, 10, spec, seed=7, workers=1, threads=1)
     assert (all_runs.status == FITTED).sum() >= 8
     some = train_runs(SMALL, D5, cond, 4, spec, seed=7, workers=1, threads=2, first_run=3)
@@ -45,6 +45,9 @@ def test_same_seed_same_functions_whatever_runs_train_beside_them():
     np.testing.assert_array_equal(some.words, all_runs.words[3:7])
     np.testing.assert_array_equal(some.fit_epoch, all_runs.fit_epoch[3:7])
     np.testing.assert_array_equal(alone.words, all_runs.words[6:7])
+    two = train_runs(SMALL, D5, cond, 10, spec, seed=7, workers=2)  # two threads, interleaved halves
+    np.testing.assert_array_equal(two.words, all_runs.words)
+    np.testing.assert_array_equal(two.fit_epoch, all_runs.fit_epoch)
     # beside runs of another training set, in one stack
     other = make_condition(D5, _majority(D5), train_size=12, split_seed=4)
     both = train_conditions(SMALL, D5, [other, cond], 10, spec, seed=7, workers=1, threads=1)
