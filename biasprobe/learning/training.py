@@ -408,3 +408,23 @@ def train_runs(prior, domain, condition, runs: int, spec: TrainSpec, seed: int =
                threads: int = 1, first_run: int = 0) -> TrainResult:
     """Train `runs` networks from the prior's initialisation on one training set (see the module docstring)."""
     return train_conditions(prior, domain, [condition], runs, spec, seed, workers, threads, first_run)[0]
+
+
+def train_jobs(jobs: list[dict], workers: int | None = None) -> list[list[TrainResult]]:
+    """Several `train_conditions(**job)` calls at once, one per worker thread (each single-threaded), results in order.
+
+    For many independent stacks (priors x optimizers) this keeps both cores busy even while one
+    stack is down to its last few slow runs. Put the costliest jobs first.
+    """
+    from biasprobe.doubledescent.mlp import torch_threads
+    from biasprobe.sampling import default_workers
+
+    workers = default_workers() if workers is None else int(workers)
+    jobs = [{**job, "workers": 1, "threads": 1} for job in jobs]
+    if workers <= 1 or len(jobs) <= 1:
+        return [train_conditions(**job) for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with torch_threads(1), ThreadPoolExecutor(min(workers, len(jobs))) as pool:
+        futures = [pool.submit(train_conditions, **job) for job in jobs]
+        return [f.result() for f in futures]
