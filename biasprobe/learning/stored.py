@@ -19,8 +19,8 @@ import pandas as pd
 
 from biasprobe import tables
 from biasprobe.errors import UserError
-from biasprobe.learning.posterior import (LEVEL, P_S_INTERVAL, clopper_pearson, mean_interval,
-                                          posterior_from_counts, upper_bound_none_seen)
+from biasprobe.learning.posterior import (LEVEL, clopper_pearson, mean_interval, posterior_from_counts,
+                                          upper_bound_none_seen)
 
 CHUNK = 1 << 16  # functions per parallel work item
 
@@ -175,5 +175,4 @@ def posterior_from_table(stored, condition):
                                  domain=stored.domain)
 
 
-__all__ = ["StoredCounts", "load_counts", "evidence", "accepted_counts", "posterior_from_table", "hex_to_words",
-           "P_S_INTERVAL"]
+__all__ = ["StoredCounts", "load_counts", "evidence", "accepted_counts", "posterior_from_table", "hex_to_words"]

@@ -5,7 +5,6 @@ import dataclasses
 import numpy as np
 import pytest
 
-from biasprobe import tables
 from biasprobe.domains import parse_domain
 from biasprobe.errors import UserError
 from biasprobe.learning import MINGARD_2025, VALLE_PEREZ, TrainSpec, make_condition, train_conditions, train_runs
