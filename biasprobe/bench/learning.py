@@ -34,7 +34,7 @@ def _setup(m: int = 64, split_seed: int = 0, target_seed: int = 0):
 
 def conditioned_sampling(samples: int = 1_000_000, repeats: int = 3, workers=None) -> dict:
     """Networks/s of `sample_counts` without and with a condition (m = 64, random target), alternated."""
-    from biasprobe.sampling import sample_counts
+    from biasprobe.sampling import default_workers, sample_counts
 
     prior, domain, cond = _setup()
     sample_counts(prior, domain, samples=8192, seed=0, workers=workers, condition=cond)  # load the kernels
@@ -44,10 +44,28 @@ def conditioned_sampling(samples: int = 1_000_000, repeats: int = 3, workers=Non
         plain.append(samples / c.wall_time)
         k = sample_counts(prior, domain, samples=samples, seed=r, workers=workers, condition=cond)
         conditioned.append(samples / k.wall_time)
+    accept_ns = _accept_cost(cond)
+    cores = workers or default_workers()
     return {"samples": samples, "m": cond.m, "unconditioned_runs": plain, "conditioned_runs": conditioned,
+            "accept_ns_per_draw": accept_ns,
+            # the acceptance test's share of a worker's time per draw: a deterministic view of the overhead
+            "accept_share": accept_ns * 1e-9 * statistics.median(plain) / cores,
             "unconditioned": statistics.median(plain), "conditioned": statistics.median(conditioned),
             "ratio": statistics.median(conditioned) / statistics.median(plain),
             "accepted_last_run": int(k.counts.sum())}
+
+
+def _accept_cost(cond, batch: int = 4096, repeats: int = 5, loops: int = 200) -> float:
+    """Nanoseconds per draw of the acceptance test on a sampler-sized batch of packed functions (median)."""
+    words = np.random.Generator(np.random.PCG64(1)).integers(0, 2**63, (batch, 2), dtype=np.uint64)
+    finite = np.ones(batch, bool)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(loops):
+            finite & cond.accepts(words)
+        times.append((time.perf_counter() - t) / loops / batch * 1e9)
+    return statistics.median(times)
 
 
 def _naive_training(prior, domain, cond, runs: int, epochs: int, spec) -> float:
@@ -118,7 +136,8 @@ def batched_training(runs: int = 2000, naive_runs: int = 40, epochs: int = 5, re
 
     prior, domain, cond = _setup()
     cores = default_workers()
-    _batched_training(prior, domain, cond, 50, 1, VALLE_PEREZ, 1, 1)  # warm up
+    _batched_training(prior, domain, cond, 50, 1, VALLE_PEREZ, 1, 1)  # warm up both sides (first calls
+    _naive_training(prior, domain, cond, 2, 1, VALLE_PEREZ)  # pay torch's one-time autograd/optim costs)
     naive, one, many = [], [], []
     for _ in range(repeats):
         naive.append(_naive_training(prior, domain, cond, naive_runs, epochs, VALLE_PEREZ))
@@ -184,10 +203,12 @@ def markdown(r: dict) -> str:
         f"| sampling 7-40-40-1 ReLU, unconditioned (networks/s) | {c['unconditioned']:,.0f} | |",
         f"| the same, conditioned on S (m = {c['m']}) (networks/s) | {c['conditioned']:,.0f} |"
         f" {c['ratio']:.0%} of unconditioned (>= 90%) |",
+        f"| acceptance test alone (ns per draw) | {c['accept_ns_per_draw']:.0f} |"
+        f" {c['accept_share']:.2%} of a worker's time per draw |",
         f"| training, per-run torch loop, 1 thread (run-epochs/s) | {t['naive']:,.0f} | |",
-        f"| training, batched, 1 process x 1 thread (run-epochs/s) | {t['batched_1']:,.0f} |"
+        f"| training, batched, 1 thread (run-epochs/s) | {t['batched_1']:,.0f} |"
         f" {t['speedup_1_thread']:.1f}x |",
-        f"| training, batched, {t['cores']} processes (run-epochs/s) | {t['batched']:,.0f} |"
+        f"| training, batched, {t['cores']} worker threads (run-epochs/s) | {t['batched']:,.0f} |"
         f" {t['speedup']:.1f}x (>= 20x) |",
         f"| P(S) from a stored table, one S (functions/s) | {s['functions_per_s']:.3g} | >= 1e7 |",
         f"| the same, {s['conditions']} training sets in one pass (function-checks/s) |"

@@ -76,7 +76,12 @@ class Condition:
 
     def accepts(self, words: np.ndarray) -> np.ndarray:
         """(B,) bool: which packed functions (B, W) agree with the target on every training input."""
-        return ~(((np.asarray(words, dtype=np.uint64) ^ self.target) & self.mask).any(axis=1))
+        diff = (np.asarray(words, dtype=np.uint64) ^ self.target) & self.mask
+        # OR the word columns together: about twice as fast as .any(axis=1) on (4096, 2) batches
+        acc = diff[:, 0].copy()
+        for j in range(1, diff.shape[1]):
+            acc |= diff[:, j]
+        return acc == 0
 
     def test_mistakes(self, words: np.ndarray) -> np.ndarray:
         """(B,) int64: test inputs where each packed function differs from the target."""
