@@ -23,8 +23,9 @@ TITLES = {"relu-a": "7-40-40-1 ReLU (a)", "relu-b": "7-40-40-1 ReLU (b)", "tanh-
 
 
 def ladder(config: dict, seed: int, domain) -> pd.DataFrame:
-    """Targets spanning K_LZ: functions drawn from 7-40-40-1 ReLU (a), the same with random bits flipped, and the counting measure."""
-    from biasprobe.learning.ladder import flipped, target_ladder
+    """Targets spanning K_LZ: functions drawn from 7-40-40-1 ReLU (a), the same with random bits flipped, the counting
+    measure, and named balanced functions of REFERENCES.md §2 (x_1, repeated patterns, majority, parity)."""
+    from biasprobe.learning.ladder import flipped, named_targets, target_ladder
     from biasprobe.sampling import sample_counts
 
     lad = config["ladder"]
@@ -35,7 +36,8 @@ def ladder(config: dict, seed: int, domain) -> pd.DataFrame:
     base = relu.bits()
     flips = rng.integers(1, lad["max_flips"] + 1, len(base))
     pools = {"relu-a draw": base, "relu-a draw, bits flipped": flipped(base, flips, rng), "counting draw": count.bits()}
-    return target_ladder(domain, pools, lad["edges"], lad["per_band"], child_seed(seed, "ladder"))
+    named = {k: v for k, v in named_targets(domain).items() if k in lad["named"]}
+    return target_ladder(domain, pools, lad["edges"], lad["per_band"], child_seed(seed, "ladder"), fixed=named)
 
 
 def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
@@ -169,7 +171,8 @@ def render(tables, config, out) -> None:
                        "P(S); the counting measure's exact expected error 1/2 is dashed.")
     out.table("ladder", tables["ladder"],
               caption="The target ladder: seeded picks per K_LZ band from 7-40-40-1 ReLU (a) draws, the same draws "
-                      "with random bits flipped, and counting-measure draws (hex truth tables, canonical order).")
+                      "with random bits flipped, and counting-measure draws, plus named balanced functions (hex "
+                      "truth tables, canonical order).")
     out.table("p_s_summary", summary(tables),
               caption="P(S) and accepted draws across the ladder per prior and m: targets with a measurable P(S) "
                       f"(at least {config['min_accepted']} accepted draws), median P(S), the accepted counts and the "
@@ -200,14 +203,18 @@ OPTIMIZERS = {
 EDGES = [0, 10, 35, 60, 85, 110, 135, 200]
 
 
+NAMED = ["x_1", "0001 repeated", "1001 repeated", "10011010 repeated", "majority", "parity"]
+
+
 def _config(samples, pool, per_band, runs, priors=None, train_priors=None, m=(16, 32, 64), max_epochs=None,
-            min_accepted=5, workers=2):
+            min_accepted=5, workers=2, named=NAMED):
     priors = priors or list(PRIORS)
     opts = {k: {**v, **({"max_epochs": max_epochs[k]} if max_epochs else {})} for k, v in OPTIMIZERS.items()}
     return {"domain": "bool:7", "priors": priors,
             "train_priors": train_priors if train_priors is not None else [p for p in priors if p != "counting"],
             "samples": {p: samples[p] for p in priors},
-            "ladder": {"pool_samples": pool, "max_flips": 40, "edges": EDGES, "per_band": per_band},
+            "ladder": {"pool_samples": pool, "max_flips": 40, "edges": EDGES, "per_band": per_band,
+                       "named": list(named)},
             "m": list(m), "runs": {p: runs.get(p, runs["default"]) for p in priors if p != "counting"},
             "optimizers": opts, "delta": 2.0**-10, "min_accepted": min_accepted,
             "workers": workers}
@@ -224,7 +231,7 @@ EXPERIMENT = Experiment(
     name="generalisation-vs-complexity",
     title="Exact Bayes, SGD and Adam test error and the PAC-Bayes bound vs target K_LZ, six priors, m = 16/32/64",
     scales={"quick": _config(QUICK, 2_000, 1, {"default": 2}, priors=list(QUICK), train_priors=["perceptron"],
-                             m=(16, 64), max_epochs={"sgd": 5, "adam": 5}, workers=1),
+                             m=(16, 64), max_epochs={"sgd": 5, "adam": 5}, workers=1, named=["majority"]),
             "default": _config(DEFAULT, 20_000, 2, {"default": 12, "tanh-1": 6, "tanh-8": 6}),
             "paper": _config(PAPER, 200_000, 5, {"default": 250},
                              max_epochs={"sgd": 10_000, "adam": 10_000})},

@@ -17,14 +17,31 @@ def flipped(bits: np.ndarray, flips, rng: np.random.Generator) -> np.ndarray:
     return bits
 
 
-def target_ladder(domain, pools: dict, edges, per_band: int, seed: int) -> pd.DataFrame:
+def named_targets(domain) -> dict:
+    """Structured targets from REFERENCES.md §2's K_LZ unit table, on any Boolean cube (canonical order).
+
+    x_1 (the most significant input), the repeating patterns 0001, 1001 and 10011010, majority
+    (more ones than zeros among the inputs) and parity: balanced functions, unlike most
+    low-K_LZ functions a random network draws.
+    """
+    n = domain.n_points
+    x01 = (domain.points > 0).astype(np.int64)
+    tile = lambda pattern: np.resize(np.array([int(c) for c in pattern], np.uint8), n)  # noqa: E731
+    return {"x_1": x01[:, 0].astype(np.uint8), "0001 repeated": tile("0001"), "1001 repeated": tile("1001"),
+            "10011010 repeated": tile("10011010"),
+            "majority": (x01.sum(1) > domain.dim / 2).astype(np.uint8),
+            "parity": (x01.sum(1) % 2).astype(np.uint8)}
+
+
+def target_ladder(domain, pools: dict, edges, per_band: int, seed: int, fixed: dict | None = None) -> pd.DataFrame:
     """Pick `per_band` distinct targets in each K_LZ band [edges[i], edges[i+1]) from labelled candidate pools.
 
     `pools`: {source label: (D, N) uint8 truth tables}. Candidates are deduplicated (the first
     source naming a function keeps it); band i draws from its own stream
     SeedSequence([seed, i]), so changing one band never moves another. A band with fewer
     candidates than `per_band` keeps them all. Returns target (hex), lz, ones, band, source,
-    sorted by lz then target.
+    sorted by lz then target. `fixed` ({name: (N,) truth table}) are always included, with
+    source "named: NAME".
     """
     from biasprobe.measures import compute
 
@@ -47,5 +64,15 @@ def target_ladder(domain, pools: dict, edges, per_band: int, seed: int) -> pd.Da
         for j in pick:
             rows.append({"target": tables.bits_to_hex(bits[j][None, :])[0], "lz": float(lz[j]),
                          "ones": int(bits[j].sum()), "band": f"[{lo:g}, {hi:g})", "source": str(labels[j])})
+    taken = {r["target"] for r in rows}
+    for name, table in (fixed or {}).items():
+        table = np.asarray(table, np.uint8)[None, :]
+        hexname = tables.bits_to_hex(table)[0]
+        if hexname in taken:
+            continue
+        k = float(compute(["lz"], table, domain)["lz"][0])
+        band = next((f"[{lo:g}, {hi:g})" for lo, hi in zip(edges[:-1], edges[1:]) if lo <= k < hi), "outside")
+        rows.append({"target": hexname, "lz": k, "ones": int(table.sum()), "band": band, "source": f"named: {name}"})
+        taken.add(hexname)
     frame = pd.DataFrame(rows, columns=["target", "lz", "ones", "band", "source"])
     return frame.sort_values(["lz", "target"], ignore_index=True)

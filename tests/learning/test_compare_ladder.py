@@ -56,3 +56,18 @@ def test_ladder_bands_are_respected_and_seeded():
         lo, hi = (float(x) for x in rec["band"].strip("[)").split(","))
         assert lo <= rec["lz"] < hi
         assert rec["ones"] == tables.hex_to_bits([rec["target"]], 32)[0].sum()
+
+
+def test_named_targets_match_the_unit_table():
+    # REFERENCES.md §2: x_1 21, 0001x32 24.5, 1001x32 28, 10011010x16 42, majority 70, parity 91
+    from biasprobe.learning.ladder import named_targets
+    from biasprobe.measures import compute
+
+    d = parse_domain("bool:7")
+    named = named_targets(d)
+    k = {name: compute(["lz"], bits[None, :], d)["lz"][0] for name, bits in named.items()}
+    assert k == {"x_1": 21.0, "0001 repeated": 24.5, "1001 repeated": 28.0, "10011010 repeated": 42.0,
+                 "majority": 70.0, "parity": 91.0}
+    assert tables.bits_to_hex(named["x_1"][None, :])[0] == "0000000000000000ffffffffffffffff"
+    lad = target_ladder(d, {"none": np.zeros((0, 128), np.uint8)}, [0, 50, 200], 2, 0, fixed=named)
+    assert sorted(lad["source"]) == sorted(f"named: {n}" for n in named)
