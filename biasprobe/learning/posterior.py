@@ -149,6 +149,8 @@ def condition_sample(prior, domain, condition, samples: int, seed: int = 0, **en
 
     _check_domain(condition, domain)
     c = sample_counts(prior, domain, samples=samples, seed=seed, condition=condition, **engine)
+    if c.rejected != c.samples - int(c.counts.sum()) - c.nonfinite:  # every draw is accepted, rejected or non-finite
+        raise RuntimeError(f"sampler bookkeeping: {c.rejected} rejected does not balance {c.samples} draws")
     return Posterior(words=c.words, counts=c.counts, condition=condition, samples=c.samples, nonfinite=c.nonfinite,
                      domain=domain, prior=prior, seed=c.seed, wall_time=c.wall_time, info=dict(c.info))
 
