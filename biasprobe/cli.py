@@ -13,6 +13,8 @@ from biasprobe.errors import UserError
 COMMANDS = {
     "sample": "biasprobe.commands.sample",
     "measure": "biasprobe.commands.measure",
+    "posterior": "biasprobe.commands.posterior",
+    "train": "biasprobe.commands.train",
     "run": "biasprobe.commands.run",
     "list": "biasprobe.commands.listing",
 }

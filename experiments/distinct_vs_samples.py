@@ -12,7 +12,7 @@ import pandas as pd
 
 from biasprobe.pipeline import Experiment
 from biasprobe.analysis import zipf_reference
-from biasprobe.sweep import child_seed, convention
+from biasprobe.sweep import child_seed
 from biasprobe.results import new_figure, wilson_ci
 
 CONVENTION_NOTE = {"a": "(a) Valle-Perez sampler", "b": "(b) uniform, var 2/fan_in"}

@@ -127,8 +127,6 @@ def engine_rate(samples: int, repeats: int, workers: int) -> dict:
 
 def breakdown(blocks: int = 6) -> dict:
     """Single-thread seconds per network spent drawing parameters, in the forward kernel, and packing+counting."""
-    import torch
-
     from biasprobe import _kernels, sampling
     from biasprobe.domains import parse_domain
     from biasprobe.priors import make_prior

@@ -56,12 +56,10 @@ def _init_members(sizes: list[int], seeds: list[int], torch):
 
 def _forward(params, x, torch):
     """Batched MLP: x (M, B, in) -> (M, B, out), ReLU between layers, one weight stack per member."""
-    h = x
-    for k in range(0, len(params), 2):
-        h = torch.baddbmm(params[k + 1], h, params[k])
-        if k + 2 < len(params):
-            h = torch.relu(h)
-    return h
+    from biasprobe.learning.stacked import forward
+
+    layers = len(params) // 2
+    return forward(params, x, [torch.relu] * (layers - 1) + [lambda z: z])
 
 
 def train_members(x: np.ndarray, labels: np.ndarray, width: int, seeds, config: TrainConfig,

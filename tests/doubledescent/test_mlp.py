@@ -53,15 +53,6 @@ def test_default_init_bounds_match_pytorch_linear():
     assert w1.var() == pytest.approx(bound1**2 / 3, rel=0.1)
 
 
-def test_threads_restored():
-    import torch
-
-    before = torch.get_num_threads()
-    with M.torch_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-
-
 def test_bad_config_is_a_user_error():
     with pytest.raises(UserError):
         M.TrainConfig(epochs=0)
