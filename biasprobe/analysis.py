@@ -101,3 +101,18 @@ def fit_upper_bound(complexity, counts, min_count: int = 10) -> dict:
     b = float(np.min(-logp - a * k))
     out.update(a=a, b=b)
     return out
+
+
+def clopper_pearson(k, n, level: float = 0.95):
+    """Exact two-sided binomial interval (lo, hi) for k successes in n trials; vectorised, lo = 0 at k = 0, hi = 1 at k = n."""
+    from scipy import stats
+
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    a = (1 - level) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.where(k <= 0, 0.0, stats.beta.ppf(a, np.maximum(k, 1), n - k + 1))
+        hi = np.where(k >= n, 1.0, stats.beta.ppf(1 - a, k + 1, np.maximum(n - k, 1)))
+    if lo.ndim == 0:
+        return float(lo), float(hi)
+    return lo, hi

@@ -83,8 +83,8 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
     from biasprobe import tables
     from biasprobe.domains import parse_domain
     from biasprobe.gp import kernels
-    from biasprobe.gp.compare import p_s_from_counts
     from biasprobe.gp.ep import ep_probit
+    from biasprobe.learning import evidence, make_condition
     from biasprobe.gp.orthant import orthant_ghk
     from biasprobe.sampling import sample_counts
 
@@ -107,12 +107,16 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
                 train = np.sort(rng.choice(n, m, replace=False))
                 mask = np.zeros(n, np.uint8)
                 mask[train] = 1
-                exact = p_s_from_counts(counts, target, train)
                 problems.append({"function": rec["function"], "lz": rec["lz"], "band": rec["band"], "m": m,
                                  "split": split, "train": tables.to_hex(tables.pack(mask[None]), n)[0],
-                                 "accepted": exact.accepted, "samples": exact.samples,
-                                 "ln_p_exact": exact.log_p, "ln_p_exact_lo": exact.log_lo,
-                                 "ln_p_exact_hi": exact.log_hi, "_train": train, "_y": target[train].astype(int)})
+                                 "_train": train, "_y": target[train].astype(int)})
+    # exact P(S) of every problem in one pass over the counted functions (Clopper-Pearson intervals)
+    exact = evidence(counts, [make_condition(domain, p["function"], train=p["train"]) for p in problems])
+    with np.errstate(divide="ignore"):
+        for p, rec in zip(problems, exact.to_dict("records")):
+            p.update({"accepted": int(rec["accepted"]), "samples": int(rec["samples"]),
+                      "ln_p_exact": float(np.log(rec["p_s"])), "ln_p_exact_lo": float(np.log(rec["p_s_lo"])),
+                      "ln_p_exact_hi": float(np.log(rec["p_s_hi"] if rec["accepted"] else rec["p_s_upper"]))})
 
     t0 = time.perf_counter()
     for m in config["ms"]:
@@ -148,7 +152,7 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
 
 def with_bounds(problems: pd.DataFrame, config) -> pd.DataFrame:
     """Add PAC-Bayes bounds (paper form, delta from the config) from every ln P(S) column."""
-    from biasprobe.gp.compare import pac_bayes_bound
+    from biasprobe.learning import pac_bayes_bound
 
     df = problems.copy()
     delta = config["delta"]

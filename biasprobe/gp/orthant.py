@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from biasprobe.analysis import clopper_pearson
+
 from biasprobe.errors import UserError
 
 BLOCK = 1 << 14  # draws per seeding block
@@ -86,16 +88,6 @@ def _rng(seed: int, block: int) -> np.random.Generator:
 
 def _log(x: float) -> float:
     return math.log(x) if x > 0 else -math.inf
-
-
-def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval; (0, 1 - (alpha/2)^(1/n)) when k = 0."""
-    from scipy import stats
-
-    a = 1.0 - level
-    lo = 0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
-    return lo, hi
 
 
 def orthant_mc(k, y, samples: int = 100_000, seed: int = 0, jitter: float = 1e-10) -> OrthantEstimate:

@@ -18,24 +18,10 @@ import numpy as np
 import pandas as pd
 
 from biasprobe import tables
+from biasprobe.analysis import clopper_pearson  # noqa: F401  (re-exported)
 
 LEVEL = 0.95
 P_S_INTERVAL = "clopper-pearson"
-
-
-def clopper_pearson(k, n, level: float = LEVEL):
-    """Exact two-sided binomial interval (lo, hi) for k successes in n trials; vectorised, lo = 0 at k = 0, hi = 1 at k = n."""
-    from scipy import stats
-
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    a = (1 - level) / 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.where(k <= 0, 0.0, stats.beta.ppf(a, np.maximum(k, 1), n - k + 1))
-        hi = np.where(k >= n, 1.0, stats.beta.ppf(1 - a, k + 1, np.maximum(n - k, 1)))
-    if lo.ndim == 0:
-        return float(lo), float(hi)
-    return lo, hi
 
 
 def upper_bound_none_seen(n, level: float = LEVEL):
