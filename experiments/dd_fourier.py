@@ -63,7 +63,12 @@ def render(tables, config: dict, out) -> None:
                 log_count_axis(ax, "y")
             ax.set_xlabel("number of random features N")
             ax.set_title(f"{name}: {label}")
-        row[0].legend(loc="best")
+    handles = {}
+    for ax in axes[0]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    # outside the panels: inside, it hid the digits 0-1 loss peak
+    fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center", ncol=len(handles))
     cfg = config
     out.figure("panels", fig,
                f"Random Fourier features √(2/N)·cos(⟨v,x⟩+b), v ~ N(0, σ⁻²I), σ = {cfg['bandwidth']}, min-norm fit of "
