@@ -103,6 +103,11 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
 
     from biasprobe import runtime
 
+    from biasprobe.errors import UserError
+
+    if int(config["domain"].split(":")[2]) % 2 == 0:
+        raise UserError(f"continuous-inputs needs an odd grid size 2m - 1 (its every other point is grid:2:m), "
+                        f"got {config['domain']}")
     points = [(act, depth, scale) for act in config["activations"] for depth in config["depths"]
               for scale in config["sigma_w"]]
     # Sweep points are independent (each has its own seed): the numba kernel releases the GIL, so threads
