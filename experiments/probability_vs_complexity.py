@@ -149,8 +149,8 @@ def render(tables, config, out) -> None:
         for sel, colour, label in ((rare, "0.7", f"drawn < {min_count} times"),
                                    (~rare, f"C{j}", f"drawn >= {min_count} times (fitted)")):
             q = pts[sel]
-            ax.scatter(q["lz"], np.log2(q["count"] / total), s=(4 if colour == "0.7" else 7) + 2 * np.log2(q["functions"]),
-                       alpha=0.6, lw=0,
+            base = 4 if colour == "0.7" else 7
+            ax.scatter(q["lz"], np.log2(q["count"] / total), s=base + 2 * np.log2(q["functions"]), alpha=0.6, lw=0,
                        color=colour, label=label)
         row = table.query("convention == @conv").iloc[0]
         if np.isfinite(row["a"]):
