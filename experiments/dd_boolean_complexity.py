@@ -124,10 +124,8 @@ def render(tables, config: dict, out) -> None:
         # a line over the width range (not axhline) so the target's value always lies inside the y limits
         row[1].plot([min(config["widths"]), max(config["widths"])], [k_target] * 2, color="k", lw=0.9, ls=":",
                     label="target")
-        row[0].set_ylabel(f"{target}\nerror")
+        row[0].set_ylabel(f"{target}\n(K_LZ {k_target:g}): error", fontsize=7)
         row[1].set_ylabel("learned $K_{LZ}$")
-        row[0].text(0.98, 0.95, f"target K_LZ {k_target:g}", transform=row[0].transAxes, ha="right", va="top",
-                    fontsize=6)
         for ax in row:
             log_count_axis(ax)
     for ax in axes[-1]:
