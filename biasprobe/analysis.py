@@ -72,34 +72,48 @@ def rank_frequency(counts) -> np.ndarray:
     return c / c.sum()
 
 
-def fit_upper_bound(complexity, counts, min_count: int = 10) -> dict:
-    """Fit log2 P(f) <= -a K(f) - b to the upper envelope of the sampled functions.
+def fit_upper_bound(complexity, counts, min_count: int = 10, functions=None) -> dict:
+    """Fit log2 P(f) <= -a K(f) - b as the upper envelope of the functions drawn at least ``min_count`` times.
 
-    The envelope is the most frequent function at each observed K among
-    functions sampled at least ``min_count`` times (rarer ones sit on the
-    1/samples floor and say nothing about the bound); a is the least-squares
-    slope through those maxima, and b is then lowered until every function
-    with at least ``min_count`` draws lies on or below the line, so the result
-    is a bound on the data in the sense of Dingle et al. (2018) and
-    Valle-Pérez et al. (2019), not a regression through the cloud.
+    Rows are functions, or groups of ``functions`` functions sharing a (K, count) pair. P(f) is
+    estimated by count / total draws. The envelope is the most frequent function at each observed K
+    among those drawn at least ``min_count`` times; a is the least-squares slope through those maxima,
+    and b is then lowered until every one of those functions lies on or below the line. It is an
+    envelope of the well-sampled functions in the sense of Dingle et al. (2018) and Valle-Pérez et al.
+    (2019), not a bound tested on rare functions: a function drawn once has estimate 1/total whatever
+    its true probability, so beyond ``k_floor``, where the line falls below 1/total, every function
+    the sample contains lies above the line by construction and the sample cannot test it.
+
+    Returns a, b, envelope_points (K levels fitted), fitted (functions with count >= min_count),
+    k_fit_min / k_fit_max (their K range: the fit's scope), k_floor (the K where the line meets
+    log2(1/total)), above (sampled functions of any count above the line) and k_above_min (the
+    smallest K among them), min_count and total.
     """
-    k = np.asarray(complexity, dtype=float)
-    c = np.asarray(counts, dtype=float)
-    total = c.sum()
+    k = np.asarray(complexity, dtype=float).ravel()
+    c = np.asarray(counts, dtype=float).ravel()
+    w = np.ones_like(c) if functions is None else np.asarray(functions, dtype=float).ravel()
+    present = (c > 0) & (w > 0)
+    k, c, w = k[present], c[present], w[present]
+    total = float((c * w).sum())
     keep = c >= min_count
-    out = {"a": math.nan, "b": math.nan, "envelope_points": 0, "min_count": min_count}
-    if keep.sum() == 0:
+    out = {"a": math.nan, "b": math.nan, "envelope_points": 0, "fitted": int(w[keep].sum()),
+           "k_fit_min": math.nan, "k_fit_max": math.nan, "k_floor": math.nan, "above": 0,
+           "k_above_min": math.nan, "min_count": int(min_count), "total": int(total)}
+    if not keep.any():
         return out
-    k, logp = k[keep], np.log2(c[keep] / total)
-    levels = np.unique(k)
-    env = np.array([logp[k == lv].max() for lv in levels])
-    out["envelope_points"] = int(levels.size)
+    logp = np.log2(c / total)
+    levels = np.unique(k[keep])
+    env = np.array([logp[keep & (k == lv)].max() for lv in levels])
+    out.update(envelope_points=int(levels.size), k_fit_min=float(levels.min()), k_fit_max=float(levels.max()))
     if levels.size < 2:
         return out
     slope, _ = np.polyfit(levels, env, 1)
     a = -float(slope)
-    b = float(np.min(-logp - a * k))
-    out.update(a=a, b=b)
+    b = float(np.min(-logp[keep] - a * k[keep]))
+    above = logp > -a * k - b + 1e-9
+    out.update(a=a, b=b, above=int(w[above].sum()),
+               k_above_min=float(k[above].min()) if above.any() else math.nan,
+               k_floor=(math.log2(total) - b) / a if a > 0 else math.nan)
     return out
 
 
@@ -116,3 +130,35 @@ def clopper_pearson(k, n, level: float = 0.95):
     if lo.ndim == 0:
         return float(lo), float(hi)
     return lo, hi
+
+
+def thin_counts(counts, functions, fraction: float, rng: np.random.Generator):
+    """Counts of a random subsample that keeps each draw with probability ``fraction`` (binomial thinning).
+
+    Rows are (count, functions) groups of functions drawn ``count`` times each; returns the rows
+    (counts', functions', source row) of the thinned sample, zero counts dropped, where source row
+    indexes the input row each came from (to carry its K along). A group of m functions splits
+    multinomially over the Binomial(count, fraction) outcomes, which is exact and keeps a million
+    singletons one row.
+    """
+    from scipy import stats
+
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
+    c = np.asarray(counts, dtype=np.int64).ravel()
+    m = np.asarray(functions, dtype=np.int64).ravel()
+    out_c, out_m, rows = [], [], []
+    for i, (ci, mi) in enumerate(zip(c, m)):
+        if mi == 1 or ci > 1000:
+            new = rng.binomial(ci, fraction, size=mi)
+            values, mult = np.unique(new, return_counts=True)
+        else:
+            pmf = stats.binom.pmf(np.arange(ci + 1), ci, fraction)
+            mult = rng.multinomial(mi, pmf / pmf.sum())
+            values = np.arange(ci + 1)
+        nz = (values > 0) & (mult > 0)
+        out_c.append(values[nz])
+        out_m.append(mult[nz])
+        rows.append(np.full(int(nz.sum()), i))
+    cat = lambda parts: np.concatenate(parts) if parts else np.empty(0, np.int64)  # noqa: E731
+    return cat(out_c).astype(np.int64), cat(out_m).astype(np.int64), cat(rows).astype(np.int64)

@@ -44,6 +44,14 @@ def convention(prior) -> str:
     return f"{w}, b ~ {law(f'{sb:.3g}^2{bdiv}')}"
 
 
+# The named parameter conventions of docs/definitions.md §1, labelled by their laws (never by attribution).
+CONVENTION_LABELS = {
+    "a": "(a) W ~ N(0, 1/fan_in), b ~ N(0, 1)",
+    "b": "(b) W, b ~ uniform, var 2/fan_in",
+    "c": "(c) W ~ N(0, 2/fan_in), b ~ N(0, 2)",
+}
+
+
 def sample_functions(spec: dict, domain, samples: int, seed: int):
     """Sample a prior's functions exactly: (canonical bits (D, N) uint8, counts (D,) int64, nonfinite, prior)."""
     from biasprobe.sampling import sample_counts

@@ -37,7 +37,7 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
 
 def render(tables, config: dict, out) -> None:
     from biasprobe.doubledescent.plotting import log_count_axis
-    from biasprobe.doubledescent.summary import peak_table
+    from biasprobe.doubledescent.summary import K_SE, peak_rule, peak_table
     from biasprobe.results import new_figure
 
     runs, kernel, timing = tables["runs"], tables["kernel"].set_index("dataset"), tables["timing"].set_index("part")
@@ -46,6 +46,8 @@ def render(tables, config: dict, out) -> None:
         n=("n", "first"), ratio=("ratio", "first"), seeds=("seed", "size"),
         **{m: (m, "mean") for m in ("test_01", "test_sq", "train_01", "train_sq", "norm")},
         **{f"{m}_sd": (m, "std") for m in ("test_01", "test_sq", "norm")}).reset_index()
+    for m in ("test_01", "test_sq", "norm"):
+        curves[f"{m}_se"] = curves[f"{m}_sd"] / np.sqrt(curves["seeds"])
     fig, axes = new_figure(len(names), 4, width=13, height=3.3 * len(names))
     axes = np.atleast_2d(axes)
     for row, name in zip(axes, names):
@@ -61,7 +63,12 @@ def render(tables, config: dict, out) -> None:
                 log_count_axis(ax, "y")
             ax.set_xlabel("number of random features N")
             ax.set_title(f"{name}: {label}")
-        row[0].legend(loc="best")
+    handles = {}
+    for ax in axes[0]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    # outside the panels: inside, it hid the digits 0-1 loss peak
+    fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center", ncol=len(handles))
     cfg = config
     out.figure("panels", fig,
                f"Random Fourier features √(2/N)·cos(⟨v,x⟩+b), v ~ N(0, σ⁻²I), σ = {cfg['bandwidth']}, min-norm fit of "
@@ -74,13 +81,14 @@ def render(tables, config: dict, out) -> None:
         c = curves[curves.dataset == name]
         n = int(c.n.iloc[0])
         for col in ("test_01", "test_sq", "norm"):
-            row = peak_table(c, [], "N", col, window=(0.5 * n, 2 * n)).iloc[0].to_dict()
+            row = peak_table(c, [], "N", col, window=(0.5 * n, 2 * n), se=f"{col}_se", k_se=K_SE).iloc[0].to_dict()
             peaks.append({"dataset": name, "metric": col, "n": n, "seeds": int(c.seeds.min()), **row,
                           "kernel": float(kernel.loc[name, col])})
     out.record("compute_seconds", {str(k): round(float(v), 3) for k, v in timing["seconds"].items()})
     out.table("peaks", pd.DataFrame(peaks),
-              "Peak of each curve in N (searched within [n/2, 2n]), the lowest value on each side, the kernel "
-              "interpolant's value (N → ∞) per data set.", n="seeds")
+              "Peak of each curve in N (searched within [n/2, 2n]), the lowest value on each side (means over "
+              f"feature draws with their SEs), the kernel interpolant's value (N → ∞) per data set; {peak_rule(K_SE)}.",
+              n="seeds")
     out.table("curves", curves.round(6), "Mean over feature draws of every loss and the coefficient norm at each N.",
               n="seeds", inline=False)
 

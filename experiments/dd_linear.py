@@ -73,6 +73,7 @@ def _curves(runs: pd.DataFrame, config: dict) -> pd.DataFrame:
         for v, part in parts.items():
             s[v] = part["centre"]
             s[f"{v}_lo"], s[f"{v}_hi"] = part["lower"], part["upper"]
+        s["risk_se"] = parts["risk"]["centre_se"]
         s = s.reset_index()
         s["p"] = s["p"] if key == "p" else g["p"].iloc[0]
         s["n"] = s["n"] if key == "n" else g["n"].iloc[0]
@@ -122,7 +123,7 @@ def _plot_row(axes, c: pd.DataFrame, config: dict, title: str, xlabel: str):
 
 
 def render(tables, config: dict, out) -> None:
-    from biasprobe.doubledescent.summary import peak_table
+    from biasprobe.doubledescent.summary import K_SE, peak_rule, peak_table
     from biasprobe.results import new_figure
 
     runs, timing = tables["runs"], tables["timing"]
@@ -157,15 +158,16 @@ def render(tables, config: dict, out) -> None:
 
     peaks = []
     for (sweep, curve), g in curves.groupby(["sweep", "curve"], sort=False):
-        for col, kind in (("risk", "simulated"), ("risk_exact", "exact")):
-            row = peak_table(g, [], "gamma", col, window=(0.5, 2.0)).iloc[0].to_dict()
+        for col, kind, se in (("risk", "simulated", "risk_se"), ("risk_exact", "exact", None)):
+            row = peak_table(g, [], "gamma", col, window=(0.5, 2.0), se=se, k_se=K_SE).iloc[0].to_dict()
             peaks.append({"sweep": sweep, "curve": curve, "source": kind, "seeds": int(g["seeds"].min()), **row,
                           "global_min_at": float(g.loc[g[col].idxmin(), "gamma"]), "global_min": float(g[col].min())})
     peaks = pd.DataFrame(peaks)
     out.record("compute_seconds", {str(p): round(float(s), 3) for p, s in zip(timing["part"], timing["seconds"])})
     out.table("peaks", peaks,
-              "Peak of each risk curve in γ = p/n (simulated: median at the threshold; exact: finite-n formula, "
-              "undefined within one of p = n), the lowest risk on each side and the global minimum.", n="seeds")
+              "Peak of each risk curve in γ = p/n (simulated: median at the threshold, with its distribution-free "
+              "SE, mean ± SE elsewhere; exact: finite-n formula, undefined within one of p = n), the lowest risk on "
+              f"each side and the global minimum; {peak_rule(K_SE)}.", n="seeds")
     out.table("curves", curves.round(6), "Every point of every curve: centre and spread of the simulated risk, train "
               "MSE and ‖β̂‖², with the exact and asymptotic theory.", n="seeds", inline=False)
 

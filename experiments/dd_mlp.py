@@ -40,13 +40,13 @@ def _interpolation_width(c: pd.DataFrame, tol: float) -> float:
 
 def render(tables, config: dict, out) -> None:
     from biasprobe.doubledescent.plotting import log_count_axis
-    from biasprobe.doubledescent.summary import peak_row
+    from biasprobe.doubledescent.summary import K_SE, peak_row, peak_rule
     from biasprobe.results import new_figure
 
     runs, timing = tables["runs"], tables["timing"]
     final = _final(runs)
     tol = config["interpolation_tol"]
-    fig, axes = new_figure(1, 2, width=9, height=3.6)
+    fig, axes = new_figure(1, 2, width=9, height=4.4)
     for k, (noise, c) in enumerate(final.groupby("noise")):
         label = f"{noise:.0%} label noise"
         axes[0].errorbar(c.width, c.test_error, yerr=c.test_error_se, marker="o", ms=3, lw=1.2, color=f"C{k}",
@@ -70,8 +70,8 @@ def render(tables, config: dict, out) -> None:
     axes[1].set_title("epoch-wise test error")
     log_count_axis(axes[0])
     axes[0].set_xlabel("hidden width h (40 → h → h → 10)")
-    for ax in axes:
-        ax.legend(loc="upper right", fontsize="x-small")
+    for ax in axes:  # below the panel: inside, it hid the right end of the 15%-noise curve
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="x-small", frameon=False)
     out.figure("width", fig,
                f"MLP width sweep on MNIST-1D ({config['n_train']} train / {config['n_test']} test, SGD lr {config['lr']} "
                f"momentum {config['momentum']} batch {config['batch']}, {config['epochs']} epochs"
@@ -84,13 +84,13 @@ def render(tables, config: dict, out) -> None:
         w0 = _interpolation_width(c, tol)
         window = (w0 / 2, 2 * w0) if np.isfinite(w0) else None
         rows.append({"noise": noise, "epochs": config["epochs"], "seeds": config["seeds"],
-                     "interpolation_width": w0, **peak_row(c.width, c.test_error, window)})
+                     "interpolation_width": w0, **peak_row(c.width, c.test_error, window, se=c.test_error_se, k_se=K_SE)})
     out.record("compute_seconds", {"training": round(float(timing.seconds.sum()), 3)})
     out.table("peaks", pd.DataFrame(rows),
               f"Test-error peak in width (searched within a factor 2 of the first width with train error ≤ {tol:g}), "
-              f"the lowest test error on each side, after {config['epochs']} epochs"
+              f"the lowest test error on each side (means over seeds with their SEs), after {config['epochs']} epochs"
               + (" (fewer than the paper's 500; coarse width grid)" if config["epochs"] < 500 else "")
-              + ".", n="seeds")
+              + f"; {peak_rule(K_SE)}.", n="seeds")
     out.table("final", final.round(6), f"Final train and test error per width and noise level, mean over "
               f"{config['seeds']} seeds, after {config['epochs']} epochs.", n="seeds")
     out.table("epochs", runs.groupby(["noise", "width", "epoch"]).agg(

@@ -12,10 +12,10 @@ import pandas as pd
 
 from biasprobe.pipeline import Experiment
 from biasprobe.analysis import zipf_reference
-from biasprobe.sweep import child_seed
+from biasprobe.sweep import CONVENTION_LABELS, child_seed
 from biasprobe.results import new_figure, wilson_ci
 
-CONVENTION_NOTE = {"a": "(a) Valle-Perez sampler", "b": "(b) uniform, var 2/fan_in"}
+CONVENTION_NOTE = CONVENTION_LABELS
 VALLE_PEREZ = (10**10, 1.77e9)  # draws and distinct functions they report (docs/definitions.md §4, §10)
 
 

@@ -80,25 +80,34 @@ def _panel(ax, tables, dspec, labels, title, theory=False, styles=None):
     exact_uniform = theory and dspec.startswith("bool")  # the perceptron theorem is about {0,1}^n
     ax.plot(t, counting_pmf(n_points), color="black", lw=1, ls="--", label="counting (exact)")
     if exact_uniform:
-        ax.plot(t[:-1], perceptron_pmf(n_points)[:-1], color="grey", lw=1.5, label="perceptron, no bias (exact)")
+        ax.plot(t[:-1], perceptron_pmf(n_points)[:-1], color="0.55", lw=3.5, alpha=0.6, zorder=1,
+                label="perceptron, no bias (exact)")
     floor = 1.0
     for lab in labels:
         h = ones.query("domain == @dspec and prior == @lab").sort_values("ones")
         c = h["count"].to_numpy()
         p = c / c.sum()
         m = c > 0
+        lo, hi = wilson_ci(c, c.sum())
         style = {"marker": "o", "ms": 2, "lw": 0.6, **(styles or {}).get(lab, {})}
-        (line,) = ax.plot(t[m], p[m], label=lab, **style)
-        if exact_uniform and lab == "perceptron, no bias":  # the samples' 95% band over the exact law
-            lo, hi = wilson_ci(c, c.sum())
-            ax.fill_between(t, np.maximum(lo, 1e-12), hi, color=line.get_color(), alpha=0.25, lw=0)
+        if m.sum() == 1:  # a point mass (the bias-free perceptron on pm1:n): a stem and a large marker
+            (k,) = np.flatnonzero(m)
+            style.update(marker="*", ms=9, lw=0, mec="black", mew=0.5)
+            (line,) = ax.plot(t[m], p[m], label=f"{lab}: all mass at T = {k}", zorder=4, **style)
+            ax.vlines(t[k], 1e-300, p[k], color=line.get_color(), lw=1.5, zorder=3)
+        else:
+            (line,) = ax.plot(t[m], p[m], label=lab, **style)
+        # 95% Wilson intervals of every sampled probability (visible where counts are small: the tails)
+        ax.errorbar(t[m], p[m], yerr=[p[m] - lo[m], hi[m] - p[m]], fmt="none", ecolor=line.get_color(),
+                    elinewidth=0.7, alpha=0.8, zorder=2)
         floor = min(floor, 0.3 / c.sum())
     ax.set_yscale("log")
     ax.set_ylim(floor, 4.0)  # the binomial's far tails (2^-128) would squash every sampled curve
     ax.set_xlabel("T (number of ones)")
     ax.set_ylabel("P(T)")
     ax.set_title(title)
-    ax.legend(loc="upper center", fontsize=4.5, ncol=2, framealpha=0.6)
+    # below the axes, never over the data (the point mass at P = 1 sits where a legend would go)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=5, ncol=2, frameon=False)
 
 
 def _relu_styles(labels):
@@ -117,8 +126,12 @@ def render(tables, config, out) -> None:
     groups = {s["label"]: s["group"] for s in config["priors"]}
     by = lambda g: [lab for lab in labels if groups[lab] == g]  # noqa: E731
     relu = by("relu") + by("relu (no bias)")
+    # half-width of the 95% Wilson interval of P = 1/2^n, relative to P: how wide the bars can be at most
+    n_points = int(tables["ones"]["ones"].max())
+    lo, hi = wilson_ci(config["samples"] / n_points, config["samples"])
+    rel = (hi - lo) / 2 * n_points
     for dspec in config["domains"]:
-        fig, axes = new_figure(2, 2, width=7.2, height=6.2)
+        fig, axes = new_figure(2, 2, width=7.2, height=7.6)
         _panel(axes[0, 0], tables, dspec, by("reference"), "reference priors", theory=True)
         _panel(axes[0, 1], tables, dspec, by("perceptron"), "perceptron with bias")
         _panel(axes[1, 0], tables, dspec, relu, "ReLU MLPs, width 40 (dashed: no bias)", styles=_relu_styles(relu))
@@ -128,8 +141,10 @@ def render(tables, config, out) -> None:
         out.figure(f"p_ones_{tag}", fig,
                    caption=f"Distribution of the number of ones T on {dspec} for each prior (log scale), against "
                            "the exact binomial law of the counting measure"
-                           + (" and the exact uniform law of the bias-free perceptron (band: the samples' 95% "
-                              "Wilson intervals)." if tag.startswith("bool") else "."))
+                           + (" and the exact uniform law of the bias-free perceptron (thick grey)" if tag.startswith("bool")
+                              else "; the bias-free perceptron is odd on pm1:n, so all its mass sits at T = 2^(n-1) (star)")
+                           + f"; bars are the samples' 95% Wilson intervals, visible in the tails where counts are small "
+                             f"(at P = 1/{n_points} and {config['samples']:,} draws they are ±{rel:.1%} of P).")
     out.table("summary", summary(tables),
               caption="P(constant function), mean truth-table entropy (bits) and KL(P_T || Binomial(N, 1/2)) in "
                       "bits for every prior, with the weight convention each uses.",

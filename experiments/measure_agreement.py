@@ -90,6 +90,23 @@ def distributions(draws: pd.DataFrame, priors: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# Okabe & Ito's colour-blind-safe palette: hues far apart (no two oranges), each with its own dash as well.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+DASHES = ["-", "-.", (0, (5, 1.5)), ":", (0, (3, 1, 1, 1, 1, 1)), "-", "-."]
+
+
+def _styles(labels) -> dict:
+    """Colour and dash per prior: the counting measure black and dashed, the others Okabe-Ito colours in order."""
+    out, k = {}, 0
+    for lab in labels:
+        if lab == "counting":
+            out[lab] = {"color": "black", "ls": "--"}
+        else:
+            out[lab] = {"color": OKABE_ITO[k % len(OKABE_ITO)], "ls": DASHES[k % len(DASHES)]}
+            k += 1
+    return out
+
+
 def render(tables, config, out) -> None:
     draws = tables["draws"]
     names = [c for c in draws.columns if c != "prior"]
@@ -109,10 +126,11 @@ def render(tables, config, out) -> None:
 
     ncols = 4
     nrows = -(-len(names) // ncols)
-    fig, axes = new_figure(nrows, ncols, width=8.0, height=1.9 * nrows + 0.6)
+    fig, axes = new_figure(nrows, ncols, width=8.0, height=2.0 * nrows + 0.9)
     axes = np.atleast_1d(axes).ravel()
     labels = [p["label"] for p in config["priors"]]
-    for ax, name in zip(axes, names):
+    styles = _styles(labels)
+    for i, (ax, name) in enumerate(zip(axes, names)):
         for lab in labels:
             x = np.sort(draws.loc[draws["prior"] == lab, name].dropna().to_numpy())
             if x.size == 0:
@@ -120,15 +138,20 @@ def render(tables, config, out) -> None:
             # the ECDF at its jumps only (measures are discrete): a few hundred vertices instead of every draw
             xs, last = np.unique(x, return_index=True)
             last = np.append(last[1:], x.size)
-            kw = {"color": "black", "ls": "--"} if lab == "counting" else {}
-            ax.step(xs, last / x.size, where="post", lw=1, label=lab, **kw)
+            ax.step(xs, last / x.size, where="post", lw=1.1, label=lab, **styles[lab])
         ax.set_title(name, fontsize=7)
+        ax.set_xlabel(f"{name} value", fontsize=6)
+        if i % ncols == 0:
+            ax.set_ylabel("fraction of draws ≤ value", fontsize=6)
         ax.tick_params(labelsize=5)
     for ax in axes[len(names):]:
         ax.set_axis_off()
-    axes[0].legend(fontsize=4.5, loc="lower right")
+    handles, labs = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labs, loc="outside lower center", ncol=len(labels), fontsize=6)
     out.figure("distributions", fig,
-               caption="Empirical CDF of every Boolean measure under each prior, with the counting measure dashed.")
+               caption="Empirical CDF of every Boolean measure (x: the measure's value; y: the fraction of draws at or "
+                       "below it) under each prior, with the counting measure black and dashed; colours from the "
+                       "Okabe-Ito colour-blind-safe palette, each prior also with its own line style.")
     out.table("correlations", corr,
               caption="Spearman rank correlation for every pair of Boolean measures over all priors' draws pooled, "
                       "with Fisher-z 95% intervals.", n="n", ci=["spearman"], inline=False)

@@ -129,8 +129,11 @@ def summarize(df: pd.DataFrame, by, value: str, robust_band: tuple[float, float]
     """Per-group centre and spread of `value`: mean ± SE outside `robust_band` of γ, median and IQR inside.
 
     Near the threshold the risk has heavy tails (infinite mean at γ = 1), so the mean is not a
-    useful summary there; `centre_kind` says which summary each row holds.
+    useful summary there; `centre_kind` says which summary each row holds and `centre_se` is that
+    centre's standard error (the mean's SE, or the median's distribution-free SE, `summary.median_se`).
     """
+    from biasprobe.doubledescent.summary import median_se
+
     by = [by] if isinstance(by, str) else list(by)
     out = []
     for key, g in df.groupby(by, sort=True):
@@ -142,6 +145,9 @@ def summarize(df: pd.DataFrame, by, value: str, robust_band: tuple[float, float]
         mean = float(v.mean())
         se = float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else np.nan
         centre, lo, hi = (med, q25, q75) if robust else (mean, mean - se, mean + se)
-        out.append((*key, gamma, len(v), mean, se, med, q25, q75, centre, lo, hi, "median" if robust else "mean"))
-    cols = [*by, "gamma", "seeds", "mean", "se", "median", "q25", "q75", "centre", "lower", "upper", "centre_kind"]
+        centre_se = median_se(v) if robust else se
+        out.append((*key, gamma, len(v), mean, se, med, q25, q75, centre, lo, hi, "median" if robust else "mean",
+                    centre_se))
+    cols = [*by, "gamma", "seeds", "mean", "se", "median", "q25", "q75", "centre", "lower", "upper", "centre_kind",
+            "centre_se"]
     return pd.DataFrame(out, columns=cols)

@@ -1,6 +1,7 @@
 """The Boolean bridge: named targets against docs/definitions.md's truth tables; trained functions measured."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from biasprobe.doubledescent import boolean as B
@@ -41,3 +42,35 @@ def test_width_sweep_learns_majority_and_measures_it():
         assert clean.lz == 70.0 and clean["function"] == bits_to_hex(B.target_table("majority", parse_domain("bool:7"))[None])[0]
     # 16 of the 64 training labels were flipped: fitting them pulls the learned function away from majority.
     assert noisy.error_all > clean.error_all
+
+
+def test_ladder_targets_are_reproducible_and_what_they_say():
+    from biasprobe.measures import compute
+
+    dom = parse_domain("bool:7")
+    assert B.target_table("constant", dom).sum() == 0
+    rnd = B.target_table("counting:0", dom)
+    assert np.array_equal(rnd, B.target_table("counting:0", dom))
+    assert not np.array_equal(rnd, B.target_table("counting:1", dom))
+    assert abs(int(rnd.sum()) - 64) < 4 * 5.7  # Binomial(128, 1/2): sd 5.7
+    net = B.target_table("mlp:0:100:125", dom)
+    k = compute("lz", np.stack([net, B.target_table("mlp:0:35:50", dom)]), dom)["lz"]
+    assert 100 <= k[0] < 125 and 35 <= k[1] < 50
+    assert "counting measure" in B.describe_target("counting:0") and "35 <= K_LZ < 50" in B.describe_target("mlp:0:35:50")
+    for bad in ("mlp:0:100", "mlp:x:1:2", "counting:-1", "mlp:0:a:2"):
+        with pytest.raises(UserError):
+            B.target_table(bad, dom)
+    with pytest.raises(UserError, match="no draw"):
+        B.target_table("mlp:0:200:300", dom)  # K_LZ never exceeds about 150 on 128 bits
+
+
+def test_a_targets_rows_do_not_depend_on_the_other_targets_in_the_batch():
+    """Paired design: the same inits and flip positions per seed, whatever targets train beside it."""
+    kw = dict(widths=[8], seeds=2, noises=(0.0, 0.25), config=TrainConfig(epochs=60, threads=1), seed=3)
+    alone = B.width_sweep("x1", **kw)
+    together = B.width_sweep(["parity", "x1"], **kw)
+    mine = together[together.target == "x1"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone.reset_index(drop=True), mine)
+    assert set(together.target) == {"parity", "x1"} and len(together) == 2 * len(alone)
+    with pytest.raises(UserError):
+        B.width_sweep(["x1", "x1"], **kw)
