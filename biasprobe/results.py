@@ -110,6 +110,8 @@ def _fmt(v) -> str:
         v = float(v)
         if math.isnan(v):
             return "–"
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
         if v == int(v) and abs(v) < 1e7:
             return str(int(v))
         return f"{v:.4g}"

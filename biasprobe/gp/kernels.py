@@ -17,7 +17,8 @@ value a kernel accepts gives a positive semi-definite matrix:
   layers, W ~ N(0, sigma_w^2 / fan_in), b ~ N(0, sigma_b^2) (Neal 1996; Lee et al.
   2018): K^1(x, x') = sigma_b^2 + sigma_w^2 x . x' / n_0 and, per hidden layer,
   K^{l+1} = sigma_b^2 + sigma_w^2 E[phi(u) phi(v)], (u, v) ~ N(0, K^l restricted to
-  {x, x'}). E[phi phi] is closed-form for relu (arc-cosine kernel, Cho & Saul
+  {x, x'}). With ``bias_scaling=fan_in`` (b ~ N(0, sigma_b^2/fan_in)) only the first
+  layer keeps a bias in the limit, of variance sigma_b^2 / n_0. E[phi phi] is closed-form for relu (arc-cosine kernel, Cho & Saul
   2009), erf (Williams 1997), sin and linear, and nested one-dimensional
   quadrature for tanh, sigmoid and gelu (x Phi(x), torch's exact gelu); see `expect_quadrature`.
 """
@@ -231,16 +232,19 @@ def expect(activation: str, a, c, b) -> np.ndarray:
     return vals[inverse.ravel()].reshape(a.shape)
 
 
-def _nngp_cross(x, y, activation, depth, sigma_w, sigma_b):
+def _nngp_cross(x, y, activation, depth, sigma_w, sigma_b, bias_scaling="fixed"):
     n0 = x.shape[1]
     sw2, sb2 = sigma_w**2, sigma_b**2
-    dx = sb2 + sw2 * np.einsum("ij,ij->i", x, x) / n0
-    dy = sb2 + sw2 * np.einsum("ij,ij->i", y, y) / n0
-    k = sb2 + sw2 * (x @ y.T) / n0
+    # bias_scaling=fan_in: b ~ N(0, sigma_b^2 / fan_in); the hidden layers' fan-in is infinite in this
+    # limit, so only the first layer keeps a bias (sigma_b^2 / n0)
+    sb_first, sb_hidden = (sb2 / n0, 0.0) if bias_scaling == "fan_in" else (sb2, sb2)
+    dx = sb_first + sw2 * np.einsum("ij,ij->i", x, x) / n0
+    dy = sb_first + sw2 * np.einsum("ij,ij->i", y, y) / n0
+    k = sb_first + sw2 * (x @ y.T) / n0
     for _ in range(depth):
-        k = sb2 + sw2 * expect(activation, dx[:, None], k, dy[None, :])
-        dx = sb2 + sw2 * expect(activation, dx, dx, dx)
-        dy = sb2 + sw2 * expect(activation, dy, dy, dy)
+        k = sb_hidden + sw2 * expect(activation, dx[:, None], k, dy[None, :])
+        dx = sb_hidden + sw2 * expect(activation, dx, dx, dx)
+        dy = sb_hidden + sw2 * expect(activation, dy, dy, dy)
     return k
 
 
@@ -268,9 +272,11 @@ def _check(name: str, params: dict) -> dict:
     act = p["activation"]
     if act not in ACTIVATIONS:
         raise unknown_name("activation of kernel nngp", str(act), ACTIVATIONS)
+    if p["bias_scaling"] not in BIAS_SCALINGS:
+        raise UserError(f"kernel nngp: bias_scaling={p['bias_scaling']!r}; valid: {', '.join(BIAS_SCALINGS)}")
     return {"activation": act, "depth": _integer(name, "depth", p["depth"], 0),
             "sigma_w": _nonnegative(name, "sigma_w", p["sigma_w"]),
-            "sigma_b": _nonnegative(name, "sigma_b", p["sigma_b"])}
+            "sigma_b": _nonnegative(name, "sigma_b", p["sigma_b"]), "bias_scaling": p["bias_scaling"]}
 
 
 def rbf(points, length_scale: float = 1.0) -> np.ndarray:
@@ -293,9 +299,24 @@ def polynomial(points, degree: int = 2, offset: float = 1.0) -> np.ndarray:
     return kernel_matrix("polynomial", points, degree=degree, offset=offset)
 
 
-def nngp(points, activation: str = "relu", depth: int = 2, sigma_w: float = 1.0, sigma_b: float = 1.0) -> np.ndarray:
+def nngp(points, activation: str = "relu", depth: int = 2, sigma_w: float = 1.0, sigma_b: float = 1.0,
+         bias_scaling: str = "fixed") -> np.ndarray:
     """The NNGP kernel of the ``mlp`` prior with ``depth`` hidden layers (see the module docstring)."""
-    return kernel_matrix("nngp", points, activation=activation, depth=depth, sigma_w=sigma_w, sigma_b=sigma_b)
+    return kernel_matrix("nngp", points, activation=activation, depth=depth, sigma_w=sigma_w, sigma_b=sigma_b,
+                         bias_scaling=bias_scaling)
+
+
+def network_kernel(prior, points) -> np.ndarray:
+    """The NNGP kernel of a network prior (``mlp`` or ``perceptron``) on `points`: its infinite-width limit.
+
+    Uniform weights have the same limit as Gaussian ones of the same variance (central limit
+    theorem); the perceptron's output is Gaussian given the inputs, so its kernel is exact.
+    """
+    if prior.name == "perceptron":
+        return nngp(points, "linear", 0, prior.sigma_w, prior.sigma_b if prior.bias else 0.0)
+    if prior.name != "mlp":
+        raise UserError(f"prior {prior.name} has no NNGP kernel here (mlp and perceptron have)")
+    return nngp(points, prior.activation, len(prior.hidden), prior.sigma_w, prior.sigma_b, prior.bias_scaling)
 
 
 # name -> accepted parameters with their defaults
@@ -304,8 +325,9 @@ KERNELS: dict[str, dict] = {
     "laplace": {"length_scale": 1.0},
     "matern": {"nu": 1.5, "length_scale": 1.0},
     "polynomial": {"degree": 2, "offset": 1.0},
-    "nngp": {"activation": "relu", "depth": 2, "sigma_w": 1.0, "sigma_b": 1.0},
+    "nngp": {"activation": "relu", "depth": 2, "sigma_w": 1.0, "sigma_b": 1.0, "bias_scaling": "fixed"},
 }
+BIAS_SCALINGS = ("fixed", "fan_in")
 
 
 def kernel_cross(name: str, x, y, **params) -> np.ndarray:
@@ -322,7 +344,7 @@ def kernel_cross(name: str, x, y, **params) -> np.ndarray:
         return _matern_cross(x, y, p["nu"], p["length_scale"])
     if name == "polynomial":
         return _polynomial_cross(x, y, p["degree"], p["offset"])
-    return _nngp_cross(x, y, p["activation"], p["depth"], p["sigma_w"], p["sigma_b"])
+    return _nngp_cross(x, y, p["activation"], p["depth"], p["sigma_w"], p["sigma_b"], p["bias_scaling"])
 
 
 def kernel_matrix(name: str, points, **params) -> np.ndarray:

@@ -20,7 +20,7 @@ KERNEL_FIELDS = {
     "laplace": ("length_scale",),
     "matern": ("nu", "length_scale"),
     "polynomial": ("degree", "offset"),
-    "nngp": ("activation", "depth", "sigma_w", "sigma_b"),
+    "nngp": ("activation", "depth", "sigma_w", "sigma_b", "bias_scaling"),
 }
 
 
@@ -48,6 +48,7 @@ class GP(Prior):
     depth: int = 2
     sigma_w: float = 1.0
     sigma_b: float = 1.0
+    bias_scaling: str = "fixed"
     jitter: float = 1e-6
     method: str = "auto"
 
@@ -63,6 +64,7 @@ class GP(Prior):
         "depth": "nngp: hidden layers (0 is the perceptron's kernel)",
         "sigma_w": "nngp: W ~ N(0, sigma_w^2/fan_in)",
         "sigma_b": "nngp: b ~ N(0, sigma_b^2)",
+        "bias_scaling": "nngp: fixed | fan_in (b ~ N(0, sigma_b^2/fan_in): in the limit only the first layer's bias)",
         "jitter": "cholesky: K + jitter * mean(diag K) * I (relative; decides signs only where K is degenerate)",
         "method": "auto | cholesky | walsh (exact Walsh diagonalisation, Hamming-distance kernels on cubes)",
     }
