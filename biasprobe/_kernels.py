@@ -176,6 +176,10 @@ def _forward(features, params, widths, codes, wscale, bscale, tile, cube, out):
     ha = np.empty((widest, tile), np.float32)
     hb = np.empty((widest, tile), np.float32)
     acc = np.empty((2, tile), np.float32)
+    # The cube layer sums its weights in float64: a sum of a few float32 numbers is then exact, so an output is
+    # exactly 0 only if the weights cancel exactly (a bias-free perceptron on pm1:n stays exactly odd; float32
+    # sums tied at 0 at x and -x about once per 10^5 draws and broke the theorem's support).
+    row = np.empty(tile, np.float64)
     for b in range(params.shape[0]):
         par = params[b]
         for p0 in range(0, n_pad, tile):
@@ -184,7 +188,7 @@ def _forward(features, params, widths, codes, wscale, bscale, tile, cube, out):
             first = 0
             if cube:
                 _cube_layer(widths[0], widths[1], par, 0, p0, tile, cube == 2, wscale[0], bscale[0], codes[0],
-                            dst, acc[0])
+                            dst, row)
                 src, dst = dst, src
                 first = 1
             else:

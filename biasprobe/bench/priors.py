@@ -50,7 +50,7 @@ def prior_rates(samples: int = 400_000, repeats: int = 3, workers: int | None = 
     return rows
 
 
-def run(quick: bool = False) -> dict:
+def run(out_dir=None, quick: bool = False) -> dict:
     rows = prior_rates(samples=100_000 if quick else 400_000, repeats=2 if quick else 3)
     return {"domain": DOMAIN, "target_per_s": TARGET_PER_S, "load_average_at_start": os.getloadavg()[0],
             "rows": rows}
