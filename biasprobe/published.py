@@ -10,8 +10,9 @@ import pandas as pd
 
 from biasprobe.errors import UserError
 
-# Mingard et al., Nat. Commun. 16, 220 (2025): released 10^8-draw K_LZ histograms of
-# "10-layer" tanh networks on {0,1}^7 with sigma_b = 0.1 (biasprobe/data/mingard2025/README.md).
+# Mingard et al., Nat. Commun. 16, 220 (2025), doi:10.1038/s41467-024-54813-x: released 10^8-draw
+# K_LZ histograms of "10-layer" tanh networks on {0,1}^7, sigma_b = 0.1 by their file names
+# (biasprobe/data/mingard2025/README.md; mingard2025_sigma_b says which sigma_b reproduces each).
 MINGARD2025_SIGMA_W = (1.0, 1.5, 2.0, 4.0, 8.0)
 MINGARD2025_SIGMA_B = 0.1
 CONSTANT_LZ = 7.0  # K_LZ of the two constant functions on 7 inputs (and of nothing else)

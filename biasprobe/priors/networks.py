@@ -98,7 +98,8 @@ class MLP(Prior):
         "activation": " | ".join(ACTIVATIONS),
         "weights": "gaussian | uniform (same variance, biases too)",
         "bias_scaling": "fixed: b ~ N(0, sigma_b^2) | fan_in: b ~ N(0, sigma_b^2/fan_in) | "
-                        "sigma_w_fan_out: b ~ N(0, (sigma_b sigma_w/fan_out)^2), Mingard et al. 2025's released sampler",
+                        "sigma_w_fan_out: b ~ N(0, (sigma_b sigma_w/fan_out)^2) "
+                        "(Mingard et al. 2025's released sampler)",
         "convention": "a | b | c presets of REFERENCES.md §1 (sets sigma_w, sigma_b, weights, bias_scaling)",
     }
 

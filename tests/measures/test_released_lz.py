@@ -1,4 +1,4 @@
-"""released_lz: K_LZ as Mingard et al. (2025)'s released code computes it (each direction counted without its last two symbols)."""
+"""released_lz: K_LZ as Mingard et al. (2025)'s code computes it (each direction without its last two symbols)."""
 
 from __future__ import annotations
 

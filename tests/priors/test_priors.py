@@ -125,7 +125,8 @@ def test_sigma_w_fan_out_bias_scales_and_output_variance_closed_form():
     from biasprobe.experiments.common import convention
 
     sw, sb, h = 1.5, 0.7, 2
-    prior = make_prior("mlp", hidden=(h, 3), activation="linear", sigma_w=sw, sigma_b=sb, bias_scaling="sigma_w_fan_out")
+    prior = make_prior("mlp", hidden=(h, 3), activation="linear", sigma_w=sw, sigma_b=sb,
+                       bias_scaling="sigma_w_fan_out")
     net = prior.network(parse_domain("bool:3"))
     assert net.bias_scale == pytest.approx((sb * sw / h, sb * sw / 3, sb * sw))
     assert net.weight_scale == pytest.approx((sw / math.sqrt(3), sw / math.sqrt(h), sw / math.sqrt(3)))

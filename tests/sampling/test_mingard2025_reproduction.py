@@ -1,4 +1,4 @@
-"""Mingard et al. (2025)'s released histograms, reproduced at a small sample size: the found setup passes, wrong setups fail.
+"""Mingard et al. (2025)'s released histograms at a small sample size: the found setup passes, wrong setups fail.
 
 The check: a sample of n networks, measured with the released K_LZ implementation, has mean
 K_LZ and P(constant) within 4 standard errors of the published values (standard errors of a
@@ -8,7 +8,6 @@ with a wide margin and the suite's former default (10 hidden layers of 40, b ~ N
 fails at sigma_w = 1 by more than 6 standard errors.
 """
 
-import numpy as np
 import pytest
 
 from biasprobe.domains import parse_domain
