@@ -40,7 +40,10 @@ def convention(prior) -> str:
     w = f"W ~ {law(f'{sw:.3g}^2/fan_in')}"
     if not getattr(prior, "bias", True) or sb == 0:
         return f"{w}, no bias"
-    bdiv = "/fan_in" if getattr(prior, "bias_scaling", "fixed") == "fan_in" else ""
+    scaling = getattr(prior, "bias_scaling", "fixed")
+    if scaling == "sigma_w_fan_out":
+        return f"{w}, b ~ {law(f'({sb:.3g}*{sw:.3g}/fan_out)^2')}"
+    bdiv = "/fan_in" if scaling == "fan_in" else ""
     return f"{w}, b ~ {law(f'{sb:.3g}^2{bdiv}')}"
 
 

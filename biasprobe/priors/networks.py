@@ -10,7 +10,7 @@ from biasprobe import activations
 from biasprobe.errors import UserError
 from biasprobe.priors.base import WEIGHTS, Network, Prior, cube_code, fan_in_scale, input_features
 
-BIAS_SCALINGS = ("fixed", "fan_in")
+BIAS_SCALINGS = ("fixed", "fan_in", "sigma_w_fan_out")
 
 # The parameter conventions of docs/definitions.md §1 for 7-40-40-1 ReLU networks. They move
 # P(constant function) from 0.217 (b) to 0.728 (a), 3.4x (measured); results name theirs.
@@ -78,7 +78,11 @@ class MLP(Prior):
     """Fully connected network n-h_1-...-h_L-1, thresholded at 0 (Valle-Perez et al., ICLR 2019).
 
     Default (convention a): W ~ N(0, sigma_w^2/fan_in), b ~ N(0, sigma_b^2).
-    ``bias_scaling=fan_in`` gives b variance sigma_b^2/fan_in; ``weights=uniform``
+    ``bias_scaling=fan_in`` gives b variance sigma_b^2/fan_in; ``bias_scaling=sigma_w_fan_out``
+    gives b standard deviation sigma_b * sigma_w / fan_out, so sigma_b sigma_w / width in the
+    hidden layers and sigma_b sigma_w at the output unit: the convention of the sampler
+    released with Mingard et al. (Nat. Commun. 2025), ``Plot1/data/sample_1abgh.py``;
+    ``weights=uniform``
     draws weights and biases uniformly with the same variance. ``convention`` =
     a | b | c sets sigma_w, sigma_b, weights and bias_scaling to docs/definitions.md §1's
     presets; empty means "use the fields as given".
@@ -99,7 +103,9 @@ class MLP(Prior):
         "hidden": "hidden widths, e.g. 40,40",
         "activation": " | ".join(activations.NAMES),
         "weights": "gaussian | uniform (same variance, biases too)",
-        "bias_scaling": "fixed: b ~ sigma_b^2 | fan_in: b ~ sigma_b^2/fan_in",
+        "bias_scaling": "fixed: b ~ N(0, sigma_b^2) | fan_in: b ~ N(0, sigma_b^2/fan_in) | "
+                        "sigma_w_fan_out: b ~ N(0, (sigma_b sigma_w/fan_out)^2) "
+                        "(Mingard et al. 2025's released sampler)",
         "convention": "a | b | c presets of docs/definitions.md §1 (sets sigma_w, sigma_b, weights, bias_scaling)",
     }
 
@@ -119,15 +125,24 @@ class MLP(Prior):
         )
 
 
+def bias_scales(widths, sigma_w: float, sigma_b: float, bias_scaling: str) -> tuple[float, ...]:
+    """The standard deviation of each layer's biases for a network of these widths (input first)."""
+    fans, outs = widths[:-1], widths[1:]
+    if bias_scaling == "fan_in":
+        return tuple(fan_in_scale(sigma_b, f) for f in fans)
+    if bias_scaling == "sigma_w_fan_out":
+        return tuple(float(sigma_b) * float(sigma_w) / o for o in outs)
+    return tuple(float(sigma_b) for _ in fans)
+
+
 def dense_network(features, hidden, act_code, sigma_w, sigma_b, bias_scaling, weights, cube=0) -> Network:
     widths = (features.shape[0], *hidden, 1)
-    fans = widths[:-1]
     return Network(
         features=features,
         widths=widths,
         activations=tuple([act_code] * len(hidden) + [0]),
-        weight_scale=tuple(fan_in_scale(sigma_w, f) for f in fans),
-        bias_scale=tuple(fan_in_scale(sigma_b, f) if bias_scaling == "fan_in" else float(sigma_b) for f in fans),
+        weight_scale=tuple(fan_in_scale(sigma_w, f) for f in widths[:-1]),
+        bias_scale=bias_scales(widths, sigma_w, sigma_b, bias_scaling),
         distribution=weights,
         cube=cube,
     )

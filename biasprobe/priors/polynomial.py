@@ -44,7 +44,7 @@ class Polynomial(Prior):
         "family": "network (activation x^degree) | ptf (sign of random polynomial of degree <= degree)",
         "hidden": "hidden widths (family=network)",
         "weights": "gaussian | uniform",
-        "bias_scaling": "fixed | fan_in",
+        "bias_scaling": "fixed | fan_in | sigma_w_fan_out (as for mlp)",
     }
 
     def __post_init__(self):

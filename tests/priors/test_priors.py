@@ -120,6 +120,27 @@ def test_linear_mlp_output_variance_closed_form():
     assert y[:, 0].var() == pytest.approx(sw**2 * sb**2 + sb**2, rel=0.05)
 
 
+def test_sigma_w_fan_out_bias_scales_and_output_variance_closed_form():
+    # Mingard et al. 2025's released sampler: b std sigma_b sigma_w / fan_out (width in hidden layers, 1 at the output).
+    from biasprobe.sweep import convention
+
+    sw, sb, h = 1.5, 0.7, 2
+    prior = make_prior("mlp", hidden=(h, 3), activation="linear", sigma_w=sw, sigma_b=sb,
+                       bias_scaling="sigma_w_fan_out")
+    net = prior.network(parse_domain("bool:3"))
+    assert net.bias_scale == pytest.approx((sb * sw / h, sb * sw / 3, sb * sw))
+    assert net.weight_scale == pytest.approx((sw / math.sqrt(3), sw / math.sqrt(h), sw / math.sqrt(3)))
+    assert convention(prior) == "W ~ N(0, 1.5^2/fan_in), b ~ N(0, (0.7*1.5/fan_out)^2)"
+    # Linear 3-h-1 net: Var y(x) = s_w^2 (s_w^2 |x|^2 / n + s1^2) + s2^2, s1 = s_b s_w / h, s2 = s_b s_w.
+    prior = make_prior("mlp", hidden=(h,), activation="linear", sigma_w=sw, sigma_b=sb, bias_scaling="sigma_w_fan_out")
+    y = sample_outputs(prior, parse_domain("bool:3"), samples=60000, seed=12)
+    s1, s2 = sb * sw / h, sb * sw
+    assert y[:, 0].var() == pytest.approx(sw**2 * s1**2 + s2**2, rel=0.04)  # 1.72; b ~ N(0, s_b^2) gives 1.59
+    assert y[:, 7].var() == pytest.approx(sw**2 * (sw**2 + s1**2) + s2**2, rel=0.04)
+    with pytest.raises(UserError, match="sigma_w_fan_out"):
+        make_prior("mlp", bias_scaling="fan_out")
+
+
 def test_relu_mlp_second_moment_closed_form():
     # One ReLU layer, no biases: E relu(z)^2 = Var z / 2, so E y^2 = s_w^2 * (s_w^2 |x|^2 / n) / 2.
     sw = 1.3
