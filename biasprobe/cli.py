@@ -15,6 +15,7 @@ COMMANDS = {
     "measure": "biasprobe.commands.measure",
     "run": "biasprobe.commands.run",
     "list": "biasprobe.commands.listing",
+    "llc": "biasprobe.commands.llc",
 }
 
 
