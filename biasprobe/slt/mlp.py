@@ -128,19 +128,26 @@ class MLPPotential:
         if m.ndim == 1:
             m = np.broadcast_to(m, self.y.shape)
         counts = m.sum(1)
-        if counts.min() < 1 or counts.min() != counts.max():
-            raise UserError(f"every chain needs the same positive number of training inputs, got {sorted(set(counts))}")
-        self.n = int(counts[0])
+        if counts.min() < 1:
+            raise UserError("every chain needs at least one training input")
+        self.counts = counts
         self.mask = torch.as_tensor(m.astype(np.float32), dtype=self.dtype)
         self.dim = net.dim
-        self.scale = 1.0 / (2 * sigma * sigma * self.n)
+        # per-row 1/(2σ²n_c): rows may differ in n for training; the LLC needs one n (see `n`)
+        self.scale = torch.as_tensor(1.0 / (2 * sigma * sigma * counts), dtype=self.dtype)
+
+    @property
+    def n(self) -> int:
+        if self.counts.min() != self.counts.max():
+            raise UserError(f"an LLC needs one sample size; these chains train on {sorted(set(self.counts.tolist()))} inputs")
+        return int(self.counts[0])
 
     def rows(self, C: int):
         """Targets and mask for C chains (the stored rows, or one row broadcast)."""
         if self.y.shape[0] == C:
-            return self.y, self.mask
+            return self.y, self.mask, self.scale
         if self.y.shape[0] == 1:
-            return self.y.expand(C, -1), self.mask.expand(C, -1)
+            return self.y.expand(C, -1), self.mask.expand(C, -1), self.scale.expand(C)
         raise UserError(f"the potential holds targets for {self.y.shape[0]} chains, asked for {C}")
 
     def evaluate(self, theta, idx=None, grad: bool = False):
@@ -148,10 +155,10 @@ class MLPPotential:
 
         if idx is not None:
             raise UserError("MLPPotential is full batch (batch_size=None)")
-        y, m = self.rows(theta.shape[0])
+        y, m, scale = self.rows(theta.shape[0])
         theta = theta.detach().requires_grad_(grad)
         r = self.net.forward(theta, self.x) - y
-        loss = (r * r * m).sum(1) * self.scale
+        loss = (r * r * m).sum(1) * scale
         if not grad:
             return loss.detach(), None
         (g,) = torch.autograd.grad(loss.sum(), theta)
@@ -176,12 +183,12 @@ def train(net: StackedMLP, theta0, x, targets, mask=None, *, steps: int = 3000, 
         opt = torch.optim.Adam([theta], lr=lr)
         decay = (final_lr / lr) ** (1.0 / max(steps - 1, 1))
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, decay)
-        y, m = pot.rows(theta.shape[0])
+        y, m, scale = pot.rows(theta.shape[0])
         done = steps
         for step in range(steps):
             r = net.forward(theta, pot.x) - y
-            loss = (r * r * m).sum(1) * pot.scale
-            if step % 50 == 0 and float(loss.max()) < tol:
+            loss = (r * r * m).sum(1) * scale
+            if step % 50 == 0 and float(loss.detach().max()) < tol:
                 done = step
                 break
             opt.zero_grad(set_to_none=True)
@@ -190,7 +197,7 @@ def train(net: StackedMLP, theta0, x, targets, mask=None, *, steps: int = 3000, 
             sched.step()
         with torch.no_grad():
             r = net.forward(theta, pot.x) - y
-            loss = (r * r * m).sum(1) * pot.scale
+            loss = (r * r * m).sum(1) * scale
     return theta.detach(), loss.detach(), done
 
 

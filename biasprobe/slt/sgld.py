@@ -399,7 +399,7 @@ def diagnose(kept, diverged, llc, se, acceptance, config, d) -> list[str]:
     if math.isfinite(acc) and acc < ACCEPT_WARN:
         notes.append(f"MALA acceptance {acc:.2f} < {ACCEPT_WARN}: the step ε = {config.step:.3g} is too large for "
                      f"this posterior (aim for >= {ACCEPT_GOOD}); try auto_config or a smaller step")
-    if math.isfinite(llc) and llc - 3 * (se if math.isfinite(se) else 0) > d / 2:
+    if math.isfinite(llc) and llc - 3 * (se if math.isfinite(se) else 0) > 1.1 * d / 2:
         notes.append(f"λ̂ = {llc:.3g} exceeds d/2 = {d / 2:g}, the regular-model maximum: the chains are not resolving "
                      "the posterior (step too large or γ too small)")
     return notes

@@ -20,8 +20,8 @@ The procedure (`auto_config`), so that nobody tunes by hand:
    jumps over), |v − 1| ≤ virial_tol + 2 SE(v), and the chains show no drift between the halves of
    their draws (|z| ≤ 4). The choice is the smallest stable γ: the least localised posterior that
    the chains resolve within the run's length. If the next γ down was unstable only because its
-   chains had not equilibrated, and its λ̂ was clearly higher, the sweep says so in `notes` (more
-   draws would let a smaller γ in).
+   chains had not equilibrated, and its λ̂ was higher (by 2% and one combined SE), the sweep says so
+   in `notes` and `estimate` may retry with twice the draws (up to `max_draws`).
 
 The pilots use chain seeds disjoint from the final run's (a fixed offset in the seed tree), so the
 whole choice is deterministic and the final chains are fresh.
@@ -73,7 +73,7 @@ def _group_stats(raw: dict, groups: int, per: int, burn_in: int, nbeta: float) -
 
 def auto_config(potential, w_star, *, chains: int = 8, draws: int = 1000, burn_in: int | None = None,
                 batch_size: int | None = None, beta: float | None = None, seed: int = 0,
-                gamma_top: float | None = None, gamma_factor: float = 10 ** 0.5, levels: int = 8,
+                gamma_top: float | None = None, gamma_factor: float = 10 ** 0.5, levels: int = 10,
                 accept=(0.9, 0.98), virial_tol: float = 0.05, max_rejections: float = 0.01,
                 pilot_chains: int = 8, rounds: int = 8,
                 round_steps: int = 150, remeasure: int = 2, threads: int | None = None):
@@ -139,7 +139,7 @@ def auto_config(potential, w_star, *, chains: int = 8, draws: int = 1000, burn_i
     elif chosen + 1 < levels:
         nxt, cur = rows[chosen + 1], rows[chosen]
         unequilibrated = nxt["virial"] < 1 - virial_tol and not nxt["diverged"]
-        if unequilibrated and nxt["llc"] > cur["llc"] + 2 * math.hypot(cur["llc_se"], nxt["llc_se"]):
+        if unequilibrated and nxt["llc"] > 1.02 * cur["llc"] + math.hypot(cur["llc_se"], nxt["llc_se"]):
             rising = True
             notes.append(f"λ̂ was still rising as γ fell (to {nxt['llc']:.3g} at γ = {nxt['gamma']:.3g}, whose chains had "
                          f"not equilibrated in {burn_in + draws} steps): expect λ̂ biased low by localisation; more "

@@ -17,7 +17,7 @@ import numpy as np
 from biasprobe.errors import UserError
 
 
-def select_functions(bits: np.ndarray, counts: np.ndarray, lz: np.ndarray, levels: int, min_count: int,
+def select_functions(counts: np.ndarray, lz: np.ndarray, levels: int, min_count: int,
                      per_level: int = 2, spread: float = 2.0) -> np.ndarray:
     """Indices of functions at `levels` log-spaced counts from the most frequent down to `min_count`.
 
