@@ -13,7 +13,7 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
 
     cases = [CASES[i] for i in config["cases"]] if config["cases"] != "all" else CASES
     table = calibrate(cases, seed=seed, workers=config["workers"], n=config["n"], chains=config["chains"],
-                      draws=config["draws"])
+                      draws=config["draws"], max_draws=config["max_draws"], **config["tuning"])
     return {"table": table}
 
 
@@ -54,7 +54,7 @@ def render(tables, config, out) -> None:
     out.figure("estimate_vs_theory", fig,
                f"SGLD estimates with automatically chosen step and localisation against the closed-form learning "
                f"coefficient for {len(t)} oracle cases (n = {config['n']}, {config['chains']} chains × "
-               f"{config['draws']} draws): median relative error {allrow['median_abs_rel_error']:.1%}, worst "
+               f"{config['draws']}–{config['max_draws']} draws, the run length also chosen automatically): median relative error {allrow['median_abs_rel_error']:.1%}, worst "
                f"{allrow['worst_abs_rel_error']:.1%}.")
     cols = ["case", "branch", "d", "theory", "llc", "llc_se", "rel_error", "step", "gamma", "acceptance", "virial",
             "warnings", "seconds"]
@@ -70,15 +70,17 @@ def render(tables, config, out) -> None:
 CASES_QUICK = [0, 4, 8, 14]
 
 
-def _config(cases, draws, workers=2, n=100_000, chains=8):
-    return {"cases": cases, "draws": draws, "workers": workers, "n": n, "chains": chains}
+def _config(cases, draws, max_draws, workers=2, n=100_000, chains=8, tuning=None):
+    return {"cases": cases, "draws": draws, "max_draws": max_draws, "workers": workers, "n": n, "chains": chains,
+            "tuning": tuning or {}}
 
 
 EXPERIMENT = Experiment(
     name="llc-calibration",
     title="LLC estimator (SGLD, automatic step and localisation) against closed forms on 22 oracle models",
-    scales={"quick": _config(CASES_QUICK, 300, workers=1), "default": _config("all", 2000),
-            "paper": _config("all", 8000)},
+    scales={"quick": _config(CASES_QUICK, 200, 200, workers=1, chains=4,
+                             tuning={"levels": 6, "pilot_chains": 4, "rounds": 3, "round_steps": 40, "remeasure": 0}),
+            "default": _config("all", 2000, 8000), "paper": _config("all", 8000, 32000)},
     compute=compute, render=render, seed=0,
     sample_counts=lambda c: {"chains": c["chains"], "draws": c["draws"], "n": c["n"]},
 )

@@ -244,13 +244,13 @@ def _config(samples, levels, per_level, min_count, inits, train_steps, chains, b
             "bootstrap": bootstrap, "threads": threads}
 
 
-TUNE_QUICK = {"levels": 3, "pilot_chains": 2, "rounds": 2, "round_steps": 20, "remeasure": 0}
+TUNE_QUICK = {"levels": 2, "pilot_chains": 2, "rounds": 1, "round_steps": 8, "remeasure": 0}
 TUNE = {"levels": 6, "pilot_chains": 4, "rounds": 6, "round_steps": 100, "remeasure": 1}
 
 EXPERIMENT = Experiment(
     name="volume-vs-degeneracy",
     title="LLC and Hessian flatness at 7-40-40-1 ReLU networks trained to functions of exactly counted prior volume P(f)",
-    scales={"quick": _config(20_000, 3, 1, 2, 2, 200, 2, 20, 40, TUNE_QUICK, 200, fit_tol=10.0),
+    scales={"quick": _config(20_000, 3, 1, 2, 1, 30, 2, 5, 10, TUNE_QUICK, 100, threads=1, fit_tol=10.0),
             "default": _config(2_000_000, 8, 2, 3, 3, 3000, 4, 200, 600, TUNE, 2000),
             "paper": _config(100_000_000, 12, 3, 10, 5, 6000, 8, 500, 2000, TUNE, 5000)},
     compute=compute, render=render, seed=0,

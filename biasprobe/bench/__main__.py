@@ -29,6 +29,10 @@ def main(argv=None) -> int:
         report["measures"] = measures.run(out)
         if hasattr(measures, "markdown"):
             markdown.append(measures.markdown(report["measures"]))
+    from biasprobe.bench import llc
+
+    report["llc"] = llc.run(out, quick=args.quick)
+    markdown.append(llc.markdown(report["llc"]))
     (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "README.md").write_text("# make bench\n\n" + "\n\n".join(markdown) + "\n")
     print(f"wrote {out / 'bench.json'} and {out / 'README.md'}", file=sys.stderr)

@@ -35,7 +35,7 @@ import warnings
 import numpy as np
 
 from biasprobe.errors import UserError
-from biasprobe.slt.sgld import SGLDConfig, run_chains, sample_llc
+from biasprobe.slt.sgld import LLCWarning, SGLDConfig, run_chains, sample_llc
 
 PILOT_SEED_OFFSET = 1_000_003
 
@@ -82,7 +82,8 @@ def auto_config(potential, w_star, *, chains: int = 8, draws: int = 1000, burn_i
     The sweep is a dict with ``rows`` (one per γ: step, acceptance, λ̂, SE, virial, drift, stable,
     chosen), ``notes`` (what limited the choice) and the pilot settings.
     """
-    burn_in = burn_in if burn_in is not None else max(100, draws // 4)
+    # half as many burn-in steps as draws: at singular w* the chains' spread out from w* is the slow part
+    burn_in = burn_in if burn_in is not None else max(100, draws // 2)
     base = SGLDConfig(step=1.0, gamma=1.0, chains=chains, draws=draws, burn_in=burn_in, batch_size=batch_size,
                       beta=beta, seed=seed)
     if not gamma_factor > 1 or levels < 1 or pilot_chains < 2 or rounds < 0 or round_steps < 4:
@@ -160,7 +161,8 @@ def estimate(potential, w_star, *, chains: int = 8, draws: int = 1000, burn_in: 
 
     With `max_draws` above `draws`, a sweep whose λ̂ was still rising at a γ the chains could not
     equilibrate in time is repeated with twice the draws (and burn-in), up to max_draws: the run
-    length is then chosen too, by the same equilibrium test.
+    length is then chosen too, by the same equilibrium test. A final run with diverged chains or
+    acceptance below accept_low is repeated at half the step (at most twice).
     """
     max_draws = draws if max_draws is None else max(int(max_draws), draws)
     while True:
@@ -170,11 +172,16 @@ def estimate(potential, w_star, *, chains: int = 8, draws: int = 1000, burn_in: 
             break
         draws *= 2
         burn_in = None if burn_in is None else burn_in * 2
-    res = sample_llc(potential, w_star, cfg, threads=threads, warn=warn)
+    lo = tuning.get("accept", (0.9, 0.98))[0]
+    for _ in range(3):  # the final chains are fresh: if they meet a stiffer corner than the pilots did, halve ε
+        res = sample_llc(potential, w_star, cfg, threads=threads, warn=False)
+        if not res.diverged.any() and float(np.nanmean(res.acceptance)) >= lo:
+            break
+        sweep["notes"].append(f"final run at ε = {cfg.step:.3g} had diverged chains or acceptance below {lo}; "
+                              "repeated at ε/2")
+        cfg = SGLDConfig(**{**cfg.__dict__, "step": cfg.step / 2})
     res.extra["auto"] = sweep
     if warn:
-        for note in sweep["notes"]:
-            from biasprobe.slt.sgld import LLCWarning
-
+        for note in [*res.warnings, *sweep["notes"]]:
             warnings.warn(note, LLCWarning, stacklevel=2)
     return res
