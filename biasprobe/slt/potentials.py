@@ -125,21 +125,19 @@ class ModelPotential:
 
 
 def estimate_llc(model, x, y, loss: str | Callable = "gaussian", sigma: float = 1.0, config=None, *,
-                 w_star=None, threads: int | None = None, warn: bool = True, auto: dict | None = None):
+                 w_star=None, threads: int | None = None, warn: bool = True, **auto):
     """λ̂ at the module's current parameters (or `w_star`) on data (x, y) with a per-sample NLL.
 
-    `config`: an `SGLDConfig`; None runs `auto_config` first (the documented automatic choice of
-    ε and γ; `auto` passes its keyword arguments) and records the sweep in ``result.extra``.
+    `config`: an `SGLDConfig`; None chooses ε and γ automatically (`biasprobe.slt.tuning.estimate`,
+    which takes chains, draws, burn_in, batch_size, beta, seed, max_draws and the sweep's settings
+    as keyword arguments) and records the sweep in ``result.extra['auto']``.
     """
     from biasprobe.slt.sgld import sample_llc
 
     pot = ModelPotential(model, x, y, loss, sigma)
     w = pot.flat() if w_star is None else w_star
     if config is None:
-        from biasprobe.slt.tuning import auto_config
+        from biasprobe.slt.tuning import estimate
 
-        config, sweep = auto_config(pot, w, threads=threads, **(auto or {}))
-        res = sample_llc(pot, w, config, threads=threads, warn=warn)
-        res.extra["auto_sweep"] = sweep
-        return res
+        return estimate(pot, w, threads=threads, warn=warn, **auto)
     return sample_llc(pot, w, config, threads=threads, warn=warn)

@@ -24,7 +24,7 @@ def test_forward_reproduces_the_sampler_on_its_own_draws():
     gen = torch.Generator().manual_seed(int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1)))
     raw = torch.empty(block_size(prior, dom), net.dim).normal_(generator=gen)[:32]
     theta = raw * torch.as_tensor(net.scales(), dtype=torch.float32)
-    mine = net.forward(theta, torch.as_tensor(dom.points, dtype=torch.float32)).numpy()
+    mine = net.forward(theta, torch.tensor(dom.points, dtype=torch.float32)).numpy()
     ref = sample_outputs(prior, dom, samples=32, seed=5)
     np.testing.assert_allclose(mine, ref, rtol=1e-5, atol=1e-5)
 
