@@ -18,32 +18,38 @@ from biasprobe.errors import UserError
 
 
 def select_functions(counts: np.ndarray, lz: np.ndarray, levels: int, min_count: int,
-                     per_level: int = 2, spread: float = 2.0) -> np.ndarray:
-    """Indices of functions at `levels` log-spaced counts from the most frequent down to `min_count`.
+                     per_level: int = 2, spread: float = 2.0, head: int = 0) -> np.ndarray:
+    """Indices of the `head` most frequent functions, then functions at `levels` log-spaced counts below them.
 
-    At each level the functions whose count lies within a factor √spread of it are candidates;
-    the one with the lowest K_LZ and (per_level ≥ 2) the one with the highest are taken, then
-    further ones at evenly spaced K_LZ ranks, so that probability and complexity are not
-    confounded by construction. A function is taken once.
+    The levels run from the largest count after the head down to `min_count`. At each level the
+    functions whose count lies within a factor √spread of it are candidates; the one with the
+    lowest K_LZ and (per_level ≥ 2) the one with the highest are taken, then further ones at evenly
+    spaced K_LZ ranks, so that probability and complexity are not confounded by construction. A
+    function is taken once. (Under convention (a) the two constant functions hold 73% of the prior and
+    the next function under 0.1%: `head=2` keeps them without spending the levels on the gap.)
     """
     counts = np.asarray(counts)
     if len(counts) == 0:
         raise UserError("no functions were sampled")
-    top = int(counts.max())
+    order = np.lexsort((np.arange(len(counts)), -counts))
+    chosen = [int(i) for i in order[:head]]
+    taken = set(chosen)
+    rest = counts[order[head:]]
+    if rest.size == 0:
+        return np.asarray(chosen, dtype=np.int64)
+    top = int(rest.max())
     if min_count < 1 or min_count > top:
-        raise UserError(f"min_count must lie in 1..{top} (the largest count), got {min_count}")
+        raise UserError(f"min_count must lie in 1..{top} (the largest count after the head), got {min_count}")
     targets = np.unique(np.round(np.geomspace(top, min_count, levels)).astype(np.int64))[::-1]
-    chosen: list[int] = []
-    taken = set()
     half = math.sqrt(spread)
     for c in targets:
         cand = np.flatnonzero((counts >= c / half) & (counts <= c * half))
         cand = np.array([i for i in cand if i not in taken], dtype=np.int64)
         if cand.size == 0:
             continue
-        order = cand[np.lexsort((cand, lz[cand]))]  # by K_LZ, ties by index (deterministic)
-        picks = [order[0]] if per_level == 1 else [order[int(round(j))] for j in
-                                                   np.linspace(0, len(order) - 1, min(per_level, len(order)))]
+        ranked = cand[np.lexsort((cand, lz[cand]))]  # by K_LZ, ties by index (deterministic)
+        picks = [ranked[0]] if per_level == 1 else [ranked[int(round(j))] for j in
+                                                    np.linspace(0, len(ranked) - 1, min(per_level, len(ranked)))]
         for i in picks:
             if int(i) not in taken:
                 taken.add(int(i))

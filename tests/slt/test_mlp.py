@@ -91,6 +91,9 @@ def test_select_functions_spans_levels_and_complexity():
     assert counts[idx].min() >= 3 / math.sqrt(2)
     with pytest.raises(UserError):
         select_functions(counts, lz, levels=4, min_count=5000)
+    # head: the most frequent functions are kept and the levels start below them
+    idx = select_functions(counts, lz, levels=3, min_count=3, per_level=1, head=1)  # levels 300, 30, 3
+    assert list(idx) == [0, 1, 5, 9]  # the lowest K_LZ near each level
 
 
 def test_spearman_ci_covers_the_truth():
