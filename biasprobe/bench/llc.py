@@ -3,8 +3,8 @@
 Three timings of the same estimate (same network, data, ε, γ, nβ = n/ln n, chains and draws, no
 burn-in, full batch): the stacked-MLP potential (`biasprobe.slt.mlp`, one `bmm` per layer for all
 chains), the generic path for any torch module (`ModelPotential`: `torch.func.functional_call` +
-`vmap`), and devinterp's `estimate_learning_coeff_with_summary` when devinterp is installed (an
-optional extra: never needed by `make test`). Medians of repeats, torch at 2 threads.
+`vmap`), and devinterp's `devinterp.slt.llc.llc` (its 2.x API) when devinterp is installed (an
+optional extra: never needed by `make test`; `pip install devinterp` leaves torch 2.13 in place). Medians of repeats, torch at 2 threads.
 """
 
 from __future__ import annotations
@@ -50,6 +50,15 @@ def _module(net, theta, torch):
             lin.weight.copy_(w[0])
             lin.bias.copy_(b[0, :, 0])
     return model
+
+
+def _version(package: str):
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _median_seconds(func, repeats: int):
@@ -118,6 +127,7 @@ def run(out_dir: Path | None = None, quick: bool = False) -> dict:
         "ours_stacked_s": round(ours_s, 3), "ours_stacked_llc": round(ours.llc, 3), "ours_stacked_se": round(ours.llc_se, 3),
         "ours_generic_s": round(generic_s, 3), "ours_generic_llc": round(gen.llc, 3),
         "devinterp_s": round(dev_s, 3) if dev is not None else None, "devinterp_llc": dev_llc,
+        "devinterp_version": _version("devinterp"),
         "devinterp_vs_ours": round(dev_s / ours_s, 1) if dev is not None else None,
         "load_average_1min": round(os.getloadavg()[0], 2), "cores": os.cpu_count(), "repeats": repeats,
         "threads": 2,
@@ -142,7 +152,7 @@ def markdown(f: dict) -> str:
         f"| biasprobe, any torch module (`functional_call` + `vmap`) | {f['ours_generic_s']} | {f['ours_generic_llc']} |",
     ]
     if f["devinterp_s"] is not None:
-        lines.append(f"| devinterp `estimate_learning_coeff_with_summary` | {f['devinterp_s']} | "
+        lines.append(f"| devinterp {f['devinterp_version']} `slt.llc.llc` (chains one after another) | {f['devinterp_s']} | "
                      f"{f['devinterp_llc']:.3f} |")
     lines += ["", f"Target under {TARGET_SECONDS:g} s: {'yes' if f['ours_stacked_s'] < TARGET_SECONDS else 'NO'}"
               + (f"; devinterp / ours = **{f['devinterp_vs_ours']}x** (target >= {TARGET_VS_DEVINTERP:g}x)."
