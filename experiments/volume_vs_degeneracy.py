@@ -117,7 +117,11 @@ def compute(config: dict, seed: int) -> dict[str, pd.DataFrame]:
 
 
 def correlations(sol: pd.DataFrame, reps: int, seed: int) -> pd.DataFrame:
-    """Spearman ρ between per-function means (over initialisations) with a bootstrap over functions."""
+    """Spearman ρ between per-function means (over initialisations) with a bootstrap over functions.
+
+    `functions` = "all" uses every selected function; "non-constant" drops the two constant functions,
+    whose 73% of the prior could carry a rank correlation on their own.
+    """
     from biasprobe.slt.volume import spearman_ci
 
     rows = []
@@ -125,20 +129,22 @@ def correlations(sol: pd.DataFrame, reps: int, seed: int) -> pd.DataFrame:
     pairs = [("llc", "neg_log10_p"), ("llc", "lz"), ("hessian_trace", "neg_log10_p"),
              ("hessian_top", "neg_log10_p"), ("jacobian_rank", "neg_log10_p"), ("llc", "hessian_trace"),
              ("neg_log10_p", "lz")]
-    for subset, g in ok.groupby("subset", sort=False):
-        means = g.groupby("function").agg({c: "mean" for c in {a for p in pairs for a in p}})
-        for a, b in pairs:
-            rho, lo, hi = spearman_ci(means[a], means[b], reps=reps, seed=seed)
-            rows.append({"subset": subset, "x": b, "y": a, "functions": len(means), "solutions": len(g),
-                         "spearman": rho, "spearman_lo": lo, "spearman_hi": hi})
-    return pd.DataFrame(rows, columns=["subset", "x", "y", "functions", "solutions", "spearman", "spearman_lo",
-                                       "spearman_hi"])
+    constant = {"0" * 32, "f" * 32}
+    for which, frame in (("all", ok), ("non-constant", ok[~ok.function.isin(constant)])):
+        for subset, g in frame.groupby("subset", sort=False):
+            means = g.groupby("function").agg({c: "mean" for c in {a for p in pairs for a in p}})
+            for a, b in pairs:
+                rho, lo, hi = spearman_ci(means[a], means[b], reps=reps, seed=seed)
+                rows.append({"subset": subset, "functions_used": which, "x": b, "y": a, "functions": len(means),
+                             "solutions": len(g), "spearman": rho, "spearman_lo": lo, "spearman_hi": hi})
+    return pd.DataFrame(rows, columns=["subset", "functions_used", "x", "y", "functions", "solutions", "spearman",
+                                       "spearman_lo", "spearman_hi"])
 
 
 def _verdict(c: pd.DataFrame) -> str:
     parts = []
     for subset, label in (("all", "fits to all 128 inputs"), ("half", "fits to 64 inputs")):
-        r = c[(c.subset == subset) & (c.y == "llc") & (c.x == "neg_log10_p")]
+        r = c[(c.subset == subset) & (c.y == "llc") & (c.x == "neg_log10_p") & (c.functions_used == "all")]
         if r.empty or not math.isfinite(r.spearman.iloc[0]):
             continue
         rho, lo, hi = r.spearman.iloc[0], r.spearman_lo.iloc[0], r.spearman_hi.iloc[0]
@@ -148,7 +154,14 @@ def _verdict(c: pd.DataFrame) -> str:
             word = "λ̂ falls with −log P(f), the opposite of what 'LLC measures basin volume' predicts"
         else:
             word = "no monotone relation between λ̂ and −log P(f) is resolved, so these data do not support 'LLC measures basin volume'"
-        parts.append(f"{label}: Spearman ρ = {rho:.2f} [{lo:.2f}, {hi:.2f}], {word}")
+        nc = c[(c.subset == subset) & (c.y == "llc") & (c.x == "neg_log10_p") & (c.functions_used == "non-constant")]
+        extra = ""
+        if not nc.empty and math.isfinite(nc.spearman.iloc[0]):
+            nlo, nhi = nc.spearman_lo.iloc[0], nc.spearman_hi.iloc[0]
+            same = (nlo > 0) == (lo > 0) and (nhi < 0) == (hi < 0)
+            extra = (f" (without the two constant functions ρ = {nc.spearman.iloc[0]:.2f} [{nlo:.2f}, {nhi:.2f}]"
+                     + ("" if same else ", an interval that includes 0") + ")")
+        parts.append(f"{label}: Spearman ρ = {rho:.2f} [{lo:.2f}, {hi:.2f}]{extra}: {word}")
     return "; ".join(parts) + "." if parts else "Too few fitted functions for a verdict."
 
 
@@ -162,11 +175,14 @@ def render(tables, config, out) -> None:
     verdict = _verdict(corr)
     tuning = tables["tuning"]
     weaker = tuning[(tuning.gamma < gamma) & ~tuning.stable]
+    tr = corr[(corr.y == "llc") & (corr.x == "hessian_trace") & (corr.functions_used == "all")]
     if len(weaker):
-        caveat = (f" The chains were out of equilibrium at every weaker localisation tried (virial ratio "
-                  f"{weaker.virial.min():.2f}–{weaker.virial.max():.2f} instead of 1), so at γ = {gamma:.3g} λ̂ counts the "
-                  "directions the loss pins down more firmly than the localisation: closer to a flatness measure "
-                  "than to the asymptotic learning coefficient.")
+        caveat = (f" The shared γ is the largest any representative network needed: at weaker localisation its "
+                  f"chains were out of equilibrium within the run (virial ratio {weaker.virial.min():.2f}–"
+                  f"{weaker.virial.max():.2f} instead of 1), so λ̂ here counts the directions the loss pins down "
+                  "more firmly than γ does — closer to a flatness measure than to the asymptotic learning coefficient"
+                  + (f" (ρ with the Hessian trace {tr.spearman.min():.2f}–{tr.spearman.max():.2f})" if len(tr) else "")
+                  + ".")
     else:
         caveat = ""
     labels = {"all": "trained on all 128 inputs", "half": "trained on 64 inputs"}
@@ -179,7 +195,7 @@ def render(tables, config, out) -> None:
             means = g.groupby("function").agg({xcol: "mean", ycol: "mean", "lz": "mean"})
             ax.scatter(means[xcol], means[ycol], c=means["lz"], cmap="viridis", s=40, edgecolor="black", lw=0.6,
                        vmin=sc.get_clim()[0], vmax=sc.get_clim()[1])
-            r = corr[(corr.subset == subset) & (corr.y == ycol) & (corr.x == xcol)]
+            r = corr[(corr.subset == subset) & (corr.y == ycol) & (corr.x == xcol) & (corr.functions_used == "all")]
             title = labels[subset]
             if not r.empty and math.isfinite(r.spearman.iloc[0]):
                 title += f"\nSpearman ρ = {r.spearman.iloc[0]:.2f} [{r.spearman_lo.iloc[0]:.2f}, {r.spearman_hi.iloc[0]:.2f}]"
@@ -207,7 +223,7 @@ def render(tables, config, out) -> None:
             ax = axes[i, j]
             ax.scatter(g["neg_log10_p"], g[col], c=g["lz"], cmap="viridis", s=10, alpha=0.6, lw=0)
             ax.set_yscale("log")
-            r = corr[(corr.subset == subset) & (corr.y == col) & (corr.x == "neg_log10_p")]
+            r = corr[(corr.subset == subset) & (corr.y == col) & (corr.x == "neg_log10_p") & (corr.functions_used == "all")]
             if not r.empty and math.isfinite(r.spearman.iloc[0]):
                 ax.set_title(f"{labels[subset]}: ρ = {r.spearman.iloc[0]:.2f} "
                              f"[{r.spearman_lo.iloc[0]:.2f}, {r.spearman_hi.iloc[0]:.2f}]", fontsize="small")
@@ -221,8 +237,9 @@ def render(tables, config, out) -> None:
     out.table("correlations", corr.round(4),
               f"Spearman rank correlations between per-function means (over {config['inits']} initialisations; only "
               f"networks whose training loss reached {config['fit_tol']:g}), with 95% bootstrap intervals over "
-              f"functions ({config['bootstrap']} resamples): λ̂, Hessian trace and top eigenvalue and the rank of the "
-              f"output Jacobian against -log10 P(f) and K_LZ. {verdict}",
+              f"functions ({config['bootstrap']} resamples), for every selected function and without the two "
+              f"constant ones: λ̂, Hessian trace and top eigenvalue and the rank of the output Jacobian against "
+              f"-log10 P(f) and K_LZ. {verdict}",
               n="functions", ci=["spearman"])
     fsum = (sol.groupby(["function", "subset"]).agg(llc=("llc", "mean"), llc_sd=("llc", "std"),
                                                       hessian_trace=("hessian_trace", "mean"),
