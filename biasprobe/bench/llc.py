@@ -109,7 +109,7 @@ def run(out_dir: Path | None = None, quick: bool = False) -> dict:
     with torch_threads(2):
         t0 = time.perf_counter()
         cfg, sweep = auto_config(pot, theta, chains=CHAINS, draws=draws, burn_in=0, threads=2,
-                                 levels=5, pilot_chains=4, rounds=4, round_steps=100, remeasure=1)
+                                 levels=3, pilot_chains=4, rounds=3, round_steps=100, remeasure=0)
         tune_s = time.perf_counter() - t0
         cfg = SGLDConfig(step=cfg.step, gamma=cfg.gamma, chains=CHAINS, draws=draws, burn_in=0)
         ours_s, ours = _median_seconds(lambda: sample_llc(pot, theta, cfg, threads=2, warn=False), repeats)
