@@ -28,7 +28,11 @@ def add_arguments(parser):
     parser.add_argument("--gamma", default=None, help="localisation γ (default: automatic, with --step)")
     parser.add_argument("--chains", default="8", help="chains (default 8)")
     parser.add_argument("--draws", default="2000", help="kept steps per chain (default 2000)")
-    parser.add_argument("--burn-in", default=None, help="discarded steps per chain (default max(100, draws/4))")
+    parser.add_argument("--burn-in", default=None,
+                        help="discarded steps per chain (default: max(100, draws/2) when automatic, else max(100, draws/4))")
+    parser.add_argument("--max-draws", default=None,
+                        help="automatic mode: allow up to this many draws when the sweep finds the chains too slow to "
+                             "equilibrate at a weaker localisation (default: --draws, no extension)")
     parser.add_argument("--beta", default=None, help="inverse temperature β (default 1/ln n)")
     parser.add_argument("--threads", default="1", help="torch threads (default 1: these models are small)")
     parser.add_argument("-o", "--output", help="write the estimate, theory and hyperparameters as JSON here")
@@ -74,6 +78,7 @@ def run(args) -> int:
     chains = _number(args.chains, "--chains", int)
     draws = _number(args.draws, "--draws", int)
     burn_in = _number(args.burn_in, "--burn-in", int)
+    max_draws = _number(args.max_draws, "--max-draws", int)
     threads = _number(args.threads, "--threads", int, 1)
     step, gamma, beta = _positive(args.step, "--step"), _positive(args.gamma, "--gamma"), _positive(args.beta, "--beta")
     for what, value in (("--chains", chains), ("--draws", draws)):
@@ -101,7 +106,7 @@ def run(args) -> int:
         warnings.simplefilter("ignore")  # the warnings are printed below, once, in words
         if step is None:
             res = estimate(toy.potential, toy.w_star, chains=chains, draws=draws, burn_in=burn_in, beta=beta,
-                           seed=seed, threads=threads, warn=False)
+                           seed=seed, threads=threads, warn=False, max_draws=max_draws)
         else:
             cfg = SGLDConfig(step=step, gamma=gamma, chains=chains, draws=draws,
                              burn_in=burn_in if burn_in is not None else max(100, draws // 4), beta=beta, seed=seed)

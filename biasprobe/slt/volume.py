@@ -114,8 +114,6 @@ def llc_at_solutions(net, thetas, targets_pm1, masks, x, step: float, gamma: flo
     Network r's chains are seeded by SeedSequence([seed, r]) children, so a network's estimate does not
     depend on which others run beside it. Networks are grouped by training-set size n (β = 1/ln n per group).
     """
-    import torch
-
     from biasprobe.slt.mlp import MLPPotential
     from biasprobe.slt.sgld import chain_seeds, run_chains
 
@@ -142,5 +140,4 @@ def llc_at_solutions(net, thetas, targets_pm1, masks, x, step: float, gamma: flo
             acc[sel] = np.nanmean(raw["acceptance"].reshape(len(sel), chains, -1), axis=(1, 2))
             vir[sel] = np.nanmean(raw["virial"].reshape(len(sel), chains, -1), axis=(1, 2))
             below[sel] = energy[:, energy.shape[1] // 2:].mean(1).reshape(len(sel), chains).min(1)
-    del torch
     return {"llc": llc, "llc_se": se, "acceptance": acc, "virial": vir, "min_late_energy": below}
