@@ -17,6 +17,7 @@ COMMANDS = {
     "train": "biasprobe.commands.train",
     "run": "biasprobe.commands.run",
     "list": "biasprobe.commands.listing",
+    "llc": "biasprobe.commands.llc",
 }
 
 

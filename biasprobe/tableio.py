@@ -107,6 +107,21 @@ def atomic_pair(path: Path | str, sidecar: dict | None = None):
                 tmp.unlink()
 
 
+def write_json_atomic(path: Path | str, data, indent: int = 1) -> None:
+    """A JSON file written under a temporary name, flushed to disk and renamed: old or new, never half."""
+    path = Path(path)
+    tmp = _temp_name(path, "json")
+    try:
+        with open(tmp, "w") as fh:
+            fh.write(json.dumps(data, indent=indent, sort_keys=True, default=str) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _os_reason(err: OSError) -> str:
     if err.errno == errno.ENOSPC:
         return "no space left on the device"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 # Each section is a module of biasprobe.bench with run(out_dir, quick) -> dict and markdown(dict) -> str.
-SECTIONS = ("sampler", "measures", "priors", "learning", "gp", "slt", "shards")
+SECTIONS = ("sampler", "measures", "priors", "learning", "gp", "llc", "shards")
 
 
 def main(argv=None) -> int:

@@ -20,6 +20,7 @@ from biasprobe.pipeline import cache, fingerprint
 from biasprobe.pipeline.paths import cache_dir, results_dir_for
 from biasprobe.pipeline.readme import write_readme
 from biasprobe.pipeline.spec import Experiment, discover
+from biasprobe.tableio import write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,6 @@ def _sample_counts(exp: Experiment, config: dict) -> dict:
     if exp.sample_counts is not None:
         return {str(k): int(v) for k, v in exp.sample_counts(config).items()}
     return {k: v for k, v in config.items() if "samples" in k and isinstance(v, int)}
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    tmp.replace(path)
 
 
 def run_experiment(exp: Experiment, scale: str = "default", results_dir: Path | str | None = None,
@@ -126,7 +121,7 @@ def run_experiment(exp: Experiment, scale: str = "default", results_dir: Path | 
             "notes": out.notes,
             "artifacts": out.artifacts,
         }
-        _write_json(staging / "provenance.json", record)
+        write_json_atomic(staging / "provenance.json", record, indent=2)
         # swap in the new folder: stale artifacts of an older render never linger beside new ones
         old = outdir.with_name(f".{exp.name}.old")
         shutil.rmtree(old, ignore_errors=True)

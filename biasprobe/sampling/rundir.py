@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from biasprobe.errors import UserError
+from biasprobe.tableio import write_json_atomic  # noqa: F401  (used here and re-exported to run.py)
 from biasprobe.sampling import shardfile
 
 FORMAT = 1
@@ -215,14 +216,3 @@ class RunDirectory:
         return self.shards / name
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w") as fh:
-            fh.write(json.dumps(data, indent=1, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
