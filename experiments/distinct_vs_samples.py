@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from biasprobe.pipeline import Experiment
-from biasprobe.analysis import zipf_reference
+from biasprobe.analysis import rank_frequency_steps, zipf_reference
 from biasprobe.sweep import CONVENTION_LABELS, child_seed
 from biasprobe.results import new_figure, wilson_ci
 
@@ -165,13 +165,11 @@ def render(tables, config, out) -> None:
     fig, ax = new_figure(width=4.2, height=3.4)
     rmax = 1
     for conv in convs:
-        lv = levels.query("convention == @conv").sort_values("count", ascending=False)
-        c, m = lv["count"].to_numpy(float), lv["functions"].to_numpy()
-        end = np.cumsum(m)
-        r = np.column_stack([end - m + 1, end]).ravel()
-        p = np.repeat(c / float((c * m).sum()), 2)
-        ax.loglog(r, p, lw=1.2, label=f"{CONVENTION_NOTE.get(conv, conv)}, {int((c * m).sum()):,} draws")
-        rmax = max(rmax, int(end[-1]))
+        lv = levels.query("convention == @conv")
+        r, p = rank_frequency_steps(lv["count"].to_numpy(), lv["functions"].to_numpy())
+        draws = int((lv["count"] * lv["functions"]).sum())
+        ax.loglog(r, p, lw=1.2, label=f"{CONVENTION_NOTE.get(conv, conv)}, {draws:,} draws")
+        rmax = max(rmax, int(r[-1]))
     n_log2 = 2 ** int(config["domain"].split(":")[1])
     r = np.logspace(0, math.log10(rmax), 50)
     ax.loglog(r, zipf_reference(r, n_log2), color="black", ls="--", lw=1, label=r"Zipf $1/(r\,\ln 2^{%d})$" % n_log2)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from biasprobe.pipeline import Experiment
-from biasprobe.analysis import fit_upper_bound, thin_counts, weighted_mean_ci, zipf_reference
+from biasprobe.analysis import fit_upper_bound, rank_frequency_steps, thin_counts, weighted_mean_ci, zipf_reference
 from biasprobe.sweep import CONVENTION_LABELS, child_seed, convention, measure_counts, ones, sample
 from biasprobe.results import new_figure, wilson_ci
 
@@ -115,15 +115,10 @@ def render(tables, config, out) -> None:
     rmax = 1
     for conv in convs:
         pts = tables["points"].query("convention == @conv")
-        # exact rank-frequency curve from (count, number of functions) levels: two vertices per level
-        # instead of one per distinct function (a million vertices makes a slow, bloated PDF)
-        levels = pts.groupby("count")["functions"].sum().sort_index(ascending=False)
-        c, m = levels.index.to_numpy(dtype=float), levels.to_numpy()
-        end = np.cumsum(m)
-        r = np.column_stack([end - m + 1, end]).ravel()
-        p = np.repeat(c / float((c * m).sum()), 2)
+        levels = pts.groupby("count")["functions"].sum()
+        r, p = rank_frequency_steps(levels.index.to_numpy(), levels.to_numpy())
         ax.loglog(r, p, lw=1.2, label=CONVENTION_NOTE.get(conv, conv))
-        rmax = max(rmax, int(end[-1]))
+        rmax = max(rmax, int(r[-1]))
     r = np.logspace(0, np.log10(rmax), 50)
     ax.loglog(r, zipf_reference(r, n_log2), color="black", ls="--", lw=1, label=r"Zipf $1/(r\,\ln 2^{%d})$" % n_log2)
     ax.set_xlabel("rank r")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from biasprobe import __version__
 from biasprobe.pipeline import fingerprint
+from biasprobe.tableio import sha256_file
 
 FORMAT = 2  # bump when the on-disk cache layout changes
 
@@ -84,20 +85,12 @@ def load(path: Path, key: str) -> dict | None:
         return None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _verified(path: Path, manifest: dict) -> bool:
     sums = manifest.get("sha256")
     if not isinstance(sums, dict):
         return False
     try:
-        return all(_sha256(path / f"{name}.parquet") == sums.get(name) for name in manifest["tables"])
+        return all(sha256_file(path / f"{name}.parquet") == sums.get(name) for name in manifest["tables"])
     except OSError:
         return False
 
@@ -127,7 +120,7 @@ def store(path: Path, tables: dict, key: str, parts: dict, compute_s: float | No
             if not isinstance(df, pd.DataFrame):
                 raise TypeError(f"compute must return DataFrames; table {name!r} is {type(df).__name__}")
             df.to_parquet(tmp / f"{name}.parquet", index=False)
-        sums = {name: _sha256(tmp / f"{name}.parquet") for name in tables}
+        sums = {name: sha256_file(tmp / f"{name}.parquet") for name in tables}
         (tmp / "manifest.json").write_text(json.dumps(
             {"key": key, "parts": parts, "tables": list(tables), "sha256": sums, "compute_s": compute_s},
             indent=1, default=str))

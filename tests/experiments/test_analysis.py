@@ -127,3 +127,10 @@ def test_thinning_keeps_each_draw_with_the_given_probability():
     assert np.array_equal(same[0], counts) and np.array_equal(same[1], functions)
     again = an.thin_counts(counts, functions, 0.1, np.random.default_rng(4))
     assert all(np.array_equal(x, y) for x, y in zip((c, m, src), again))
+
+
+def test_rank_frequency_steps_by_hand():
+    # two functions drawn 5 times, one drawn 3 times, three drawn once: 16 draws
+    r, p = an.rank_frequency_steps([1, 5, 3], [3, 2, 1])
+    assert r.tolist() == [1, 2, 3, 3, 4, 6]
+    assert p.tolist() == [5 / 16, 5 / 16, 3 / 16, 3 / 16, 1 / 16, 1 / 16]
