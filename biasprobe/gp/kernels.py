@@ -118,12 +118,39 @@ def matern_of_distance(r: np.ndarray, nu: float, length_scale: float) -> np.ndar
         return (1.0 + t + t * t / 3.0) * np.exp(-t)
     t = math.sqrt(2.0 * nu) * s
     out = np.ones_like(t)
-    pos = t > 0
+    # Near 0 the closed form below cancels terms of size ln Gamma(nu) (about 290 at nu = 85) to get a value
+    # near 1, which costs up to 1e-6 and breaks positive definiteness; there the regular part of the series
+    # sum_k (-t^2/4)^k Gamma(nu-k) / (k! Gamma(nu)) is used, while its singular part, of order
+    # (t/2)^(2 nu) / (Gamma(nu) Gamma(nu+1)), is below 1e-16.
+    small = (t > 0) & (t < _series_limit(nu))
+    out[small] = _matern_series(t[small], nu)
+    pos = t >= _series_limit(nu)
     tp = t[pos]
     # 2^(1-nu)/Gamma(nu) t^nu K_nu(t), with K_nu(t) = kve(nu, t) e^-t to stay finite for large t and nu
     with np.errstate(divide="ignore", under="ignore"):
         logk = (1.0 - nu) * math.log(2.0) - special.gammaln(nu) + nu * np.log(tp) + np.log(special.kve(nu, tp)) - tp
     out[pos] = np.minimum(np.exp(logk), 1.0)
+    return out
+
+
+def _series_limit(nu: float) -> float:
+    """Largest t at which the Matern series' neglected singular part stays below 1e-16 (at most 2)."""
+    from scipy import special
+
+    log_half_t = (math.log(1e-16) + special.gammaln(nu) + special.gammaln(nu + 1.0)) / (2.0 * nu)
+    return min(2.0, 2.0 * math.exp(log_half_t))
+
+
+def _matern_series(t: np.ndarray, nu: float) -> np.ndarray:
+    out = np.ones_like(t)
+    term = np.ones_like(t)
+    k = 1
+    while k < nu:
+        term = term * (-(t * t) / 4.0) / (k * (nu - k))
+        out += term
+        if np.all(np.abs(term) < 1e-18):
+            break
+        k += 1
     return out
 
 
