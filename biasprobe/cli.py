@@ -49,8 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         import signal
 
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not turn the exit into a traceback
+        # a second Ctrl-C while the process winds down must not turn the exit into a traceback; a caller that
+        # passed argv (a test, a notebook) keeps running, so it gets its handler back
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         print(f"biasprobe {args.command}: interrupted; no partial output was written", file=sys.stderr)
+        if argv is not None:
+            signal.signal(signal.SIGINT, previous)
         return 130
     except BrokenPipeError:
         # `biasprobe list | head -1`: the reader went away; stop quietly as other Unix tools do

@@ -197,3 +197,20 @@ def test_output_paths_are_checked_before_sampling(tmp_path, capsys):
 def test_fuzz_ran_enough_examples():
     """A guard that the generated tests above really ran (hypothesis can silently shrink to nothing)."""
     assert EXAMPLES["count"] >= 150, EXAMPLES
+
+
+def test_an_interrupted_write_leaves_the_old_pair_and_no_temporaries(tmp_path, monkeypatch):
+    """Ctrl-C (or a kill) while `sample -o` writes: the previous table and sidecar stay, matched, and nothing else."""
+    out = tmp_path / "c.csv"
+    assert _call(["sample", "counting", "--domain", "bool:3", "--samples", "50", "-o", out, "--no-progress"])[0] == 0
+    before = out.read_bytes(), (tmp_path / "c.csv.json").read_bytes()
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", interrupted)
+    code, _, err = _call(["sample", "counting", "--domain", "bool:3", "--samples", "80", "--seed", "1", "-o", out,
+                          "--no-progress"])
+    assert code == 130 and "interrupted" in err
+    assert (out.read_bytes(), (tmp_path / "c.csv.json").read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv", "c.csv.json"]

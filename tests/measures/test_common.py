@@ -72,3 +72,21 @@ def test_structure_measures_see_canonical_tables_and_sequence_measures_the_enume
     finally:
         registry.MEASURES.remove("_probe_structure")
         registry.MEASURES.remove("_probe_sequence")
+
+
+def test_check_measure_fails_a_measure_that_breaks_its_declared_bounds():
+    """The public check can fail: a measure returning values outside its declared bounds is caught."""
+    import numpy as np
+
+    from biasprobe.measures import registry
+
+    @registry.register_measure("_out_of_bounds", bounds=(0, 1), reads="structure")
+    def out_of_bounds(tables, domain):
+        """Returns the number of ones, although it declares values in [0, 1]."""
+        return tables.sum(axis=1).astype(np.float64)
+
+    try:
+        with pytest.raises(AssertionError, match="leaves its declared bounds"):
+            check_measure("_out_of_bounds")
+    finally:
+        registry.MEASURES.remove("_out_of_bounds")
