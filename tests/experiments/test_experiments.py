@@ -1,6 +1,5 @@
 """Every registered experiment at quick scale (one test each, its own cache), and the perceptron/counting oracles."""
 
-import json
 import math
 
 import numpy as np
