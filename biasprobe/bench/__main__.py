@@ -14,6 +14,19 @@ from pathlib import Path
 SECTIONS = ("sampler", "measures", "priors", "learning", "gp", "llc", "shards")
 
 
+def _write(out: Path, report: dict) -> None:
+    from biasprobe.tableio import write_json_atomic
+
+    ordered = {name: report[name] for name in SECTIONS if name in report}
+    parts = [importlib.import_module(f"biasprobe.bench.{name}").markdown(r)
+             + f"\n\n*Measured {r.get('measured_at', '(time not recorded)')}, {r.get('section_seconds', '?')} s.*"
+             for name, r in ordered.items()]
+    write_json_atomic(out / "bench.json", ordered, indent=2)
+    tmp = out / f".README.md.{os.getpid()}"
+    tmp.write_text("# make bench\n\n" + "\n\n".join(parts) + "\n")
+    os.replace(tmp, out / "README.md")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m biasprobe.bench", description=__doc__)
     parser.add_argument("--out", default="results/bench", help="output directory (default results/bench)")
@@ -26,17 +39,24 @@ def main(argv=None) -> int:
         parser.exit(2, f"unknown bench section(s) {', '.join(unknown)}; valid: {', '.join(SECTIONS)}\n")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    report, markdown = {}, []
+    # --only re-measures some sections and keeps the others' figures (each section says when it was measured);
+    # the report is rewritten after every section, so a failing or interrupted section loses no finished one.
+    report = {}
+    if args.only is not None and (out / "bench.json").exists():
+        try:
+            report = {k: v for k, v in json.loads((out / "bench.json").read_text()).items() if k in SECTIONS}
+        except (OSError, ValueError):
+            report = {}
     for name in chosen:
         module = importlib.import_module(f"biasprobe.bench.{name}")
         t0 = time.perf_counter()
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
-        report[name] = module.run(out, quick=args.quick)
-        report[name]["section_seconds"] = round(time.perf_counter() - t0, 1)
-        report[name]["load_average_after"] = round(os.getloadavg()[0], 2)
-        markdown.append(module.markdown(report[name]))
-    (out / "bench.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    (out / "README.md").write_text("# make bench\n\n" + "\n\n".join(markdown) + "\n")
+        result = module.run(out, quick=args.quick)
+        result["section_seconds"] = round(time.perf_counter() - t0, 1)
+        result["load_average_after"] = round(os.getloadavg()[0], 2)
+        result["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        report[name] = result
+        _write(out, report)
     print(f"wrote {out / 'bench.json'} and {out / 'README.md'}", file=sys.stderr)
     return 0
 

@@ -34,7 +34,8 @@ def _setup(m: int = 64, split_seed: int = 0, target_seed: int = 0):
 
 def conditioned_sampling(samples: int = 1_000_000, repeats: int = 3, workers=None) -> dict:
     """Networks/s of `sample_counts` without and with a condition (m = 64, random target), alternated."""
-    from biasprobe.sampling import default_workers, sample_counts
+    from biasprobe.runtime import cores as default_workers
+    from biasprobe.sampling import sample_counts
 
     prior, domain, cond = _setup()
     sample_counts(prior, domain, samples=8192, seed=0, workers=workers, condition=cond)  # load the kernels
@@ -132,7 +133,7 @@ def batched_training(runs: int = 2000, naive_runs: int = 40, epochs: int = 5, re
     """Run-epochs/s of Valle-Perez et al.'s setup (7-40-40-1, SGD lr 1e-3 momentum 0.9, batch 10, CE, m = 64,
     a random target that no run fits within `epochs`): per-run loop against the batched trainer, alternated."""
     from biasprobe.learning import VALLE_PEREZ
-    from biasprobe.sampling import default_workers
+    from biasprobe.runtime import cores as default_workers
 
     prior, domain, cond = _setup()
     cores = default_workers()

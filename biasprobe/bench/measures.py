@@ -41,8 +41,7 @@ def _startup_seconds(repeats: int) -> float:
         src = Path(tmp) / "counts.csv"
         names = bits_to_hex(_distinct_functions(100, 1))
         src.write_text("function,count\n" + "".join(f"{h},1\n" for h in names))
-        (Path(tmp) / "counts.csv.json").write_text('{"domain": "bool:7"}')
-        cmd = [sys.executable, "-m", "biasprobe", "measure", "lz,entropy,csr", "--in", str(src),
+        cmd = [sys.executable, "-m", "biasprobe", "measure", "lz,entropy,csr", "--in", str(src), "--domain", "bool:7",
                "-o", str(Path(tmp) / "m.csv")]
         times = []
         for _ in range(repeats):

@@ -36,9 +36,11 @@ from pathlib import Path
 from biasprobe.commands.sample import write_table
 t = time.perf_counter()
 c = sample_counts(prior, domain, samples={samples}, seed={seed}, workers={workers})
-write_table(c, None, Path("{path}"))  # what `biasprobe sample -o counts.parquet` writes: the same output
+# what `biasprobe sample -o counts.parquet` writes: the table and its sidecar
+write_table(c, None, Path("{path}"), {{"domain": "{domain}", "samples": {samples}, "seed": {seed}}})
 wall = time.perf_counter() - t
 Path("{path}").unlink()
+Path("{path}.json").unlink()
 print(json.dumps({{"wall_s": wall, "distinct": c.distinct, "checksum": c.checksum(),
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
