@@ -112,7 +112,18 @@ class Prior:
 
 
 def input_features(domain) -> np.ndarray:
-    """(dim, N) float32 canonical points, transposed for the engine."""
+    """(dim, N) float32 canonical points, transposed for the engine.
+
+    Cubes are built bit by bit in float32: going through ``domain.points`` would hold its int64
+    digits and float64 points as well (6.4 GB beside these 1.6 GB on bool:24).
+    """
+    if domain.kind in ("bool", "pm1"):
+        index = np.arange(domain.n_points, dtype=np.int64)
+        feats = np.empty((domain.dim, domain.n_points), np.float32)
+        for i in range(domain.dim):  # coordinate 0 is the most significant bit of the point's index
+            bit = (index >> (domain.dim - 1 - i)) & 1
+            feats[i] = bit if domain.kind == "bool" else 2 * bit - 1
+        return feats
     return np.ascontiguousarray(domain.points.T, dtype=np.float32)
 
 

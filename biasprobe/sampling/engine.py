@@ -108,9 +108,12 @@ class Engine:
             self.tile = min(128, n) if net.cube else (128 if n >= 128 else max(16, -(-n // 16) * 16))
             self.cube = net.cube
             pad = -(-n // self.tile) * self.tile
-            feats = np.zeros((net.features.shape[0], pad), np.float32)
-            feats[:, :n] = net.features
-            self.features = feats
+            if pad == n and net.features.dtype == np.float32 and net.features.flags.c_contiguous:
+                self.features = net.features  # no copy: on bool:24 these are 1.6 GB
+            else:
+                feats = np.zeros((net.features.shape[0], pad), np.float32)
+                feats[:, :n] = net.features
+                self.features = feats
             self.widths = np.asarray(net.widths, np.int64)
             self.codes = np.asarray(net.activations, np.int64)
             self.wscale = np.asarray(net.weight_scale, np.float32)
