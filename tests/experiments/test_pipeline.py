@@ -298,13 +298,6 @@ def test_library_comment_edit_end_to_end_keeps_the_cache(toy, monkeypatch):
     assert rec.cache_hit and _calls(d, "toy-a") == calls
 
 
-def _dist(root, name, group_lines):
-    info = root / f"{name}-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(group_lines)
-
-
 PLUGIN_EXPERIMENT = '''
 import pandas as pd
 from biasprobe.pipeline import Experiment
@@ -323,14 +316,13 @@ EXPERIMENT = Experiment(name="plug-exp", title="a plug-in experiment", compute=c
 '''
 
 
-def test_a_plugin_experiment_is_listed_runs_and_passes_the_checks(toy, tmp_path, monkeypatch):
+def test_a_plugin_experiment_is_listed_runs_and_passes_the_checks(toy, tmp_path, fake_dist):
     from biasprobe.testing import check_experiment
 
     pkg = tmp_path / "site"
     pkg.mkdir()
-    (pkg / "bp_plug_exp.py").write_text(PLUGIN_EXPERIMENT)
-    _dist(pkg, "bp_plug_exp", "[biasprobe.experiments]\nplug-exp = bp_plug_exp\n")
-    monkeypatch.syspath_prepend(str(pkg))
+    fake_dist("bp_plug_exp", "[biasprobe.experiments]\nplug-exp = bp_plug_exp\n", {"bp_plug_exp": PLUGIN_EXPERIMENT},
+              root=pkg)
     try:
         assert "plug-exp" in ex.discover()
         check_experiment("plug-exp", workdir=tmp_path)

@@ -33,18 +33,10 @@ def demo_alternations(tables, domain):
 '''
 
 
-def write_plugin(root):
-    (root / "bp_plugin_demo.py").write_text(PLUGIN)
-    info = root / "bp_plugin_demo-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-plugin-demo\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[biasprobe.measures]\ndemo_alternations = bp_plugin_demo\n")
-
-
 @pytest.fixture
-def plugin(tmp_path, monkeypatch):
-    write_plugin(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
+def plugin(tmp_path, fake_dist):
+    fake_dist("bp-plugin-demo", "[biasprobe.measures]\ndemo_alternations = bp_plugin_demo\n",
+              {"bp_plugin_demo": PLUGIN})
     yield tmp_path
     registry.MEASURES.remove("demo_alternations")
     registry.MEASURES._loaded.discard("demo_alternations")
@@ -280,12 +272,8 @@ def test_chunking_changes_no_value(monkeypatch):
         np.testing.assert_array_equal(compute(name, cases[family][1], cases[family][0])[name], values, err_msg=name)
 
 
-def test_a_broken_plugin_is_skipped_with_a_warning(tmp_path, monkeypatch):
-    info = tmp_path / "bp_broken-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-broken\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[biasprobe.measures]\nbroken_measure = bp_no_such_module\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+def test_a_broken_plugin_is_skipped_with_a_warning(fake_dist):
+    fake_dist("bp-broken", "[biasprobe.measures]\nbroken_measure = bp_no_such_module\n")
     try:
         with pytest.warns(RuntimeWarning, match="'broken_measure' .* failed to load"):
             names = list_measures()
@@ -308,15 +296,11 @@ def test_slow_measure_children_never_import_from_the_working_directory(tmp_path,
     assert (values == 0).all() and not marker.exists()
 
 
-def test_a_measure_plugin_that_exits_on_import_does_not_end_the_cli(tmp_path, monkeypatch, capsys):
+def test_a_measure_plugin_that_exits_on_import_does_not_end_the_cli(tmp_path, fake_dist, capsys):
     from biasprobe.cli import main
 
-    (tmp_path / "bp_exit_measure.py").write_text("raise SystemExit(0)\n")
-    info = tmp_path / "bp_exit_measure-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-exit-measure\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[biasprobe.measures]\nexit_measure = bp_exit_measure\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_dist("bp-exit-measure", "[biasprobe.measures]\nexit_measure = bp_exit_measure\n",
+              {"bp_exit_measure": "raise SystemExit(0)\n"})
     try:
         with pytest.warns(RuntimeWarning, match="'exit_measure'"):
             assert main(["list", "measures"]) == 0

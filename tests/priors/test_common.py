@@ -95,16 +95,12 @@ class Dictator(Prior):
 '''
 
 
-def test_a_plugin_prior_is_listed_samples_and_passes_check_prior(tmp_path, monkeypatch):
+def test_a_plugin_prior_is_listed_samples_and_passes_check_prior(tmp_path, fake_dist):
     import subprocess
     import sys
 
-    (tmp_path / "bp_demo_prior.py").write_text(PLUGIN_PRIOR)
-    info = tmp_path / "bp_demo_prior-0.2.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-demo-prior\nVersion: 0.2\n")
-    (info / "entry_points.txt").write_text("[biasprobe.priors]\ndemo_dictator = bp_demo_prior\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_dist("bp-demo-prior", "[biasprobe.priors]\ndemo_dictator = bp_demo_prior\n",
+              {"bp_demo_prior": PLUGIN_PRIOR}, version="0.2")
     try:
         assert "demo_dictator" in PRIORS
         check_prior("demo_dictator")
@@ -131,17 +127,12 @@ def test_a_plugin_prior_is_listed_samples_and_passes_check_prior(tmp_path, monke
         sys.modules.pop("bp_demo_prior", None)
 
 
-def test_a_plugin_that_exits_on_import_is_named_not_fatal(tmp_path, monkeypatch, capsys):
+def test_a_plugin_that_exits_on_import_is_named_not_fatal(tmp_path, fake_dist, capsys):
     import sys
 
     from biasprobe.cli import main
 
-    (tmp_path / "bp_exits.py").write_text("raise SystemExit(0)\n")
-    info = tmp_path / "bp_exits-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bp-exits\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[biasprobe.priors]\nexiting = bp_exits\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_dist("bp-exits", "[biasprobe.priors]\nexiting = bp_exits\n", {"bp_exits": "raise SystemExit(0)\n"})
     try:
         with pytest.warns(RuntimeWarning, match="prior plug-in 'exiting' .* failed to load"):
             assert main(["list", "priors"]) == 0
