@@ -15,6 +15,7 @@ import errno
 import hashlib
 import json
 import os
+import socket
 from pathlib import Path
 
 from biasprobe.errors import UserError
@@ -107,19 +108,32 @@ def atomic_pair(path: Path | str, sidecar: dict | None = None):
                 tmp.unlink()
 
 
-def write_json_atomic(path: Path | str, data, indent: int = 1) -> None:
-    """A JSON file written under a temporary name, flushed to disk and renamed: old or new, never half."""
+@contextlib.contextmanager
+def atomic_file(path: Path | str, mode: str = "w"):
+    """Open a temporary file beside `path` for writing; on success it is flushed to disk and renamed over `path`.
+
+    Readers see the old file or the new one, never half of one; on any failure (a full disk,
+    Ctrl-C, an exception in the block) the temporary is removed and `path` is untouched. The
+    temporary's name carries the host and process (``.NAME.tmp-HOST-PID``), so writers on
+    several machines sharing a directory never collide, and a cleaner can glob ``.NAME.tmp-*``.
+    """
     path = Path(path)
-    tmp = _temp_name(path, "json")
+    tmp = path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}")
     try:
-        with open(tmp, "w") as fh:
-            fh.write(json.dumps(data, indent=indent, sort_keys=True, default=str) + "\n")
+        with open(tmp, mode) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path | str, data, indent: int = 1) -> None:
+    """A JSON file written under a temporary name, flushed to disk and renamed: old or new, never half."""
+    with atomic_file(path) as fh:
+        fh.write(json.dumps(data, indent=indent, sort_keys=True, default=str) + "\n")
 
 
 def _os_reason(err: OSError) -> str:

@@ -15,16 +15,15 @@ SECTIONS = ("sampler", "measures", "priors", "learning", "gp", "llc", "shards")
 
 
 def _write(out: Path, report: dict) -> None:
-    from biasprobe.tableio import write_json_atomic
+    from biasprobe.tableio import atomic_file, write_json_atomic
 
     ordered = {name: report[name] for name in SECTIONS if name in report}
     parts = [importlib.import_module(f"biasprobe.bench.{name}").markdown(r)
              + f"\n\n*Measured {r.get('measured_at', '(time not recorded)')}, {r.get('section_seconds', '?')} s.*"
              for name, r in ordered.items()]
     write_json_atomic(out / "bench.json", ordered, indent=2)
-    tmp = out / f".README.md.{os.getpid()}"
-    tmp.write_text("# make bench\n\n" + "\n\n".join(parts) + "\n")
-    os.replace(tmp, out / "README.md")
+    with atomic_file(out / "README.md") as fh:
+        fh.write("# make bench\n\n" + "\n\n".join(parts) + "\n")
 
 
 def main(argv=None) -> int:

@@ -35,6 +35,7 @@ from biasprobe.sampling.rundir import (
     describe_difference,
     write_json_atomic,
 )
+from biasprobe.tableio import atomic_file
 
 EXECUTORS = ("local", "inline", "dask", "dask-local")
 
@@ -339,9 +340,8 @@ def _merge(rd: RunDirectory, run: RunParameters, manifest: dict, plan: list, max
     if old.exists():
         shutil.rmtree(old)
     os.replace(tmp, old)
-    levels_tmp = rd.path / f".{LEVELS}.tmp-{os.getpid()}"
-    levels_tmp.write_text("count,functions\n" + "".join(f"{c},{f}\n" for c, f in table["levels"]))
-    os.replace(levels_tmp, rd.path / LEVELS)
+    with atomic_file(rd.path / LEVELS) as fh:
+        fh.write("count,functions\n" + "".join(f"{c},{f}\n" for c, f in table["levels"]))
     summary = {"format": 1, "parameters": run.to_json(), "shards": len(plan), "samples": run.samples,
                "nonfinite": nonfinite, "rejected": rejected, "counted": counted, "distinct": table["distinct"],
                "checksum": table["checksum"], "parts": table["parts"], "row_group_rows": table["row_group_rows"],

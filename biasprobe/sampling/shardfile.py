@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from biasprobe.tableio import atomic_file
 
 MAGIC = b"BPSHARD1"
 END = b"BPSHEND1"
@@ -72,19 +73,11 @@ def write(path: Path, words: np.ndarray, counts: np.ndarray, bucket_bits: int, h
     blob = json.dumps(head, sort_keys=True, separators=(",", ":")).encode()
     start = 16 + len(blob)
     blob += b" " * (-start % 64)
-    tmp = path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(MAGIC + struct.pack("<Q", len(blob)) + blob)
-            fh.write(as_bytes(words))
-            fh.write(as_bytes(counts))
-            fh.write(END + struct.pack("<I", zlib.crc32(blob)))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "wb") as fh:  # the cleaner in rundir removes leftover ".NAME.shard.tmp-*"
+        fh.write(MAGIC + struct.pack("<Q", len(blob)) + blob)
+        fh.write(as_bytes(words))
+        fh.write(as_bytes(counts))
+        fh.write(END + struct.pack("<I", zlib.crc32(blob)))
     return head
 
 
